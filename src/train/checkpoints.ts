@@ -1,0 +1,243 @@
+/**
+ * Crash-safe training checkpoints in a run folder:
+ *
+ *   <run>/checkpoints/step-000100/   the trainer's files (weights, optimizer moments, state.json, …) plus
+ *                                    checkpoint.json {step, valLoss, files: {name: bytes}} written last
+ *   <run>/checkpoints/index.json     {latest, best, bestValLoss, checkpoints: [{name, step, valLoss}]}
+ *
+ *   const ckpts = new Checkpoints(runDir, { keep: 3 });
+ *   await ckpts.save(step, { 'model.safetensors': bytes, 'state.json': JSON.stringify(state) }, { valLoss });
+ *   const last = await latestCheckpoint(runDir);   // CheckpointInfo | null; read files from last.dir
+ *
+ * Why it survives `kill -9` (and power loss, thanks to fsync): a checkpoint is written into `.tmp-<name>-<pid>`,
+ * every file is fsynced, the folder is renamed to `step-NNNNNN` (atomic) and the parent folder fsynced. So a
+ * `step-*` folder is always complete; temp folders are ignored and removed by the next save. Old checkpoints are
+ * renamed to `.trash-…` before being deleted, so a half-deleted folder never carries a checkpoint's name. The
+ * folders themselves are the source of truth: latest/best are found by scanning them (and checking each file's
+ * size against checkpoint.json); index.json is rewritten atomically after each save for people and tools.
+ *
+ * Rotation keeps the last `keep` checkpoints plus the one with the lowest validation loss (ties: the earlier).
+ * One trainer per run folder.
+ */
+import { promises as fsp } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UserError } from '../util/errors.js';
+
+export interface CheckpointInfo {
+  name: string;
+  step: number;
+  /** Absolute or run-relative path of the checkpoint folder (as the run folder was given). */
+  dir: string;
+  valLoss: number | null;
+  /** File name → size in bytes. */
+  files: Record<string, number>;
+}
+
+export interface CheckpointIndex {
+  latest: string | null;
+  best: string | null;
+  bestValLoss: number | null;
+  checkpoints: { name: string; step: number; valLoss: number | null }[];
+}
+
+const META = 'checkpoint.json';
+const INDEX = 'index.json';
+const NAME = /^step-(\d+)$/;
+
+export function checkpointName(step: number): string {
+  return `step-${String(step).padStart(6, '0')}`;
+}
+
+export class Checkpoints {
+  readonly dir: string;
+  readonly keep: number;
+
+  constructor(runDir: string, opts: { keep?: number } = {}) {
+    this.dir = join(runDir, 'checkpoints');
+    this.keep = opts.keep ?? 3;
+    if (!Number.isInteger(this.keep) || this.keep < 1) throw new UserError(`checkpoints to keep must be a positive integer, got ${this.keep}`);
+  }
+
+  /** Writes a complete checkpoint for `step`, then rotates old ones and updates index.json. */
+  async save(step: number, files: Record<string, Uint8Array | string>, opts: { valLoss?: number | null } = {}): Promise<CheckpointInfo> {
+    if (!Number.isInteger(step) || step < 0) throw new RangeError(`checkpoint step must be a non-negative integer, got ${step}`);
+    for (const f of Object.keys(files)) {
+      if (f === META || f === '' || f.startsWith('.') || /[\\/]/.test(f)) throw new RangeError(`bad checkpoint file name "${f}"`);
+    }
+    const valLoss = opts.valLoss ?? null;
+    if (await fsp.mkdir(this.dir, { recursive: true })) await fsyncDir(dirname(this.dir));
+    await this.removeLeftovers();
+
+    const name = checkpointName(step);
+    const tmp = join(this.dir, `.tmp-${name}-${process.pid}`);
+    await fsp.mkdir(tmp);
+    const sizes: Record<string, number> = {};
+    for (const [f, data] of Object.entries(files)) {
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      await writeSynced(join(tmp, f), bytes);
+      sizes[f] = bytes.byteLength;
+    }
+    await writeSynced(join(tmp, META), JSON.stringify({ step, valLoss, files: sizes }, null, 2) + '\n');
+    await fsyncDir(tmp);
+
+    const final = join(this.dir, name);
+    if (await exists(final)) await fsp.rename(final, join(this.dir, `.trash-${name}-${process.pid}`)); // re-saving a step after resuming earlier
+    await fsp.rename(tmp, final);
+    await fsyncDir(this.dir);
+
+    await this.rotate();
+    await this.removeLeftovers();
+    return { name, step, dir: final, valLoss, files: sizes };
+  }
+
+  /** Complete checkpoints, by ascending step. */
+  async list(): Promise<CheckpointInfo[]> {
+    let entries: string[];
+    try {
+      entries = await fsp.readdir(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const found: CheckpointInfo[] = [];
+    for (const name of entries) {
+      if (!NAME.test(name)) continue;
+      const info = await readInfo(join(this.dir, name), name);
+      if (info) found.push(info);
+    }
+    return found.sort((a, b) => a.step - b.step);
+  }
+
+  async latest(): Promise<CheckpointInfo | null> {
+    const all = await this.list();
+    return all.length ? all[all.length - 1] : null;
+  }
+
+  async best(): Promise<CheckpointInfo | null> {
+    return pickBest(await this.list());
+  }
+
+  /** index.json as last written (null if none yet). The folders remain the truth; see latest()/best(). */
+  async index(): Promise<CheckpointIndex | null> {
+    try {
+      return JSON.parse(await fsp.readFile(join(this.dir, INDEX), 'utf8')) as CheckpointIndex;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  private async rotate(): Promise<void> {
+    const all = await this.list();
+    const best = pickBest(all);
+    const keep = new Set(all.slice(-this.keep).map((c) => c.name));
+    if (best) keep.add(best.name);
+    let removed = false;
+    for (const c of all) {
+      if (keep.has(c.name)) continue;
+      await fsp.rename(c.dir, join(this.dir, `.trash-${c.name}-${process.pid}`));
+      removed = true;
+    }
+    if (removed) await fsyncDir(this.dir);
+    const kept = all.filter((c) => keep.has(c.name));
+    const index: CheckpointIndex = {
+      latest: kept.length ? kept[kept.length - 1].name : null,
+      best: best?.name ?? null,
+      bestValLoss: best?.valLoss ?? null,
+      checkpoints: kept.map((c) => ({ name: c.name, step: c.step, valLoss: c.valLoss })),
+    };
+    await writeFileDurable(join(this.dir, INDEX), JSON.stringify(index, null, 2) + '\n');
+  }
+
+  /** Removes temp folders of interrupted saves and trash of interrupted deletions. */
+  private async removeLeftovers(): Promise<void> {
+    for (const name of await fsp.readdir(this.dir)) {
+      if (name.startsWith('.tmp-') || name.startsWith('.trash-')) await fsp.rm(join(this.dir, name), { recursive: true, force: true });
+    }
+  }
+}
+
+/** The newest complete checkpoint of a run folder, or null. */
+export async function latestCheckpoint(runDir: string): Promise<CheckpointInfo | null> {
+  return new Checkpoints(runDir).latest();
+}
+
+/** The complete checkpoint with the lowest validation loss, or null. */
+export async function bestCheckpoint(runDir: string): Promise<CheckpointInfo | null> {
+  return new Checkpoints(runDir).best();
+}
+
+function pickBest(all: CheckpointInfo[]): CheckpointInfo | null {
+  let best: CheckpointInfo | null = null;
+  for (const c of all) {
+    if (c.valLoss === null || !Number.isFinite(c.valLoss)) continue;
+    if (!best || c.valLoss < best.valLoss!) best = c;
+  }
+  return best;
+}
+
+/** Reads checkpoint.json and checks that every listed file is there with its size; null if not complete. */
+async function readInfo(dir: string, name: string): Promise<CheckpointInfo | null> {
+  let meta: { step: number; valLoss: number | null; files: Record<string, number> };
+  try {
+    meta = JSON.parse(await fsp.readFile(join(dir, META), 'utf8'));
+  } catch {
+    return null;
+  }
+  if (meta.step !== Number(NAME.exec(name)![1]) || typeof meta.files !== 'object' || meta.files === null) return null;
+  for (const [f, size] of Object.entries(meta.files)) {
+    try {
+      if ((await fsp.stat(join(dir, f))).size !== size) return null;
+    } catch {
+      return null;
+    }
+  }
+  return { name, step: meta.step, dir, valLoss: meta.valLoss ?? null, files: meta.files };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await fsp.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes a file and fsyncs it (no rename: for files inside a temp folder). */
+async function writeSynced(path: string, data: Uint8Array | string): Promise<void> {
+  const fh = await fsp.open(path, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** fsync of a folder, so renames and new entries in it are durable. Some platforms cannot; then it is skipped. */
+export async function fsyncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await fsp.open(dir, 'r');
+    await fh.sync();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw e;
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** Atomic and durable file replacement: temp file in the same folder, fsync, rename, fsync the folder. */
+export async function writeFileDurable(path: string, data: Uint8Array | string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeSynced(tmp, data);
+    await fsp.rename(tmp, path);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+  await fsyncDir(dirname(path));
+}
