@@ -1,0 +1,218 @@
+/**
+ * `compactlm export`: a model folder → an export folder in the layout transformers.js and Optimum use:
+ *
+ *   <out>/config.json  tokenizer.json  tokenizer_config.json  vocab.txt  special_tokens_map.json
+ *        onnx/model.onnx             fp32, weights as initializers            (transformers.js `quantized: false`)
+ *        onnx/model_quantized.onnx   int8 weights, dynamic activations        (transformers.js `quantized: true`)
+ *        export.json                 what was checked: opset, sizes, fp32 Δlogit, int8 agreement
+ *
+ * Both models: inputs input_ids, attention_mask, token_type_ids (int64 [batch_size, sequence_length]), output
+ * logits (float32 [batch_size, sequence_length, vocab]). The default opset 17 with IR version 8 loads in
+ * onnxruntime-node 1.30 and in the onnxruntime-node 1.14 bundled with @xenova/transformers 2.17.2 (which reads
+ * IR ≤ 8 and opset ≤ 18): GELU is the erf composite, LayerNormalization is opset 17's.
+ *
+ * Everything is written into a temporary sibling folder, checked (verify.ts), and renamed into place at the end,
+ * so an error never leaves a partial export.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fsp } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { checkOutputDir } from '../data/csv.js';
+import { Graph } from '../onnx/graph.js';
+import { BertForMaskedLM } from '../model/bert.js';
+import { loadModelFolder, CONFIG_FILE } from '../model/checkpoint-folder.js';
+import { configToJson, type BertConfig } from '../model/config.js';
+import { loadTokenizer } from '../tokenizer/tokenizer.js';
+import { TOKENIZER_FILES, writeTokenizerFiles } from '../tokenizer/tokenizer-json.js';
+import { SPECIAL_TOKENS } from '../tokenizer/vocab.js';
+import { UserError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { quantizeGraph, type QuantizedTensorInfo } from './quantize.js';
+import { BUILTIN_VAL, loadValTexts, maskSample, verifyExport, type Verification } from './verify.js';
+
+export const MODEL_FILE = 'onnx/model.onnx';
+export const QUANTIZED_FILE = 'onnx/model_quantized.onnx';
+export const EXPORT_REPORT = 'export.json';
+export const QUANTIZE_MODES = ['int8', 'none'] as const;
+export type QuantizeMode = (typeof QUANTIZE_MODES)[number];
+
+/** Opset 17 is the lowest with LayerNormalization; 18 is the highest transformers.js 2.17.2's ORT 1.14 reads. */
+export const MIN_OPSET = 17;
+export const MAX_OPSET = 21;
+export const DEFAULT_OPSET = 17;
+export const TRANSFORMERS_JS_MAX_OPSET = 18;
+/** Symbolic dim names, as Optimum writes them. */
+export const DYNAMIC_DIMS = ['batch_size', 'sequence_length'] as const;
+
+/** ONNX IR version for an opset: the lowest that allows it (IR 8 ↔ ONNX 1.13/opset 18; ORT 1.14 reads ≤ 8). */
+export function irVersionFor(opset: number): number {
+  return opset <= 18 ? 8 : opset <= 20 ? 9 : 10;
+}
+
+export function checkOpset(opset: number): void {
+  if (!Number.isInteger(opset)) throw new UserError(`--opset ${opset}: must be a whole number`);
+  if (opset < MIN_OPSET) {
+    throw new UserError(`--opset ${opset} is too low: the export uses LayerNormalization, which needs opset ${MIN_OPSET} or higher`);
+  }
+  if (opset > MAX_OPSET) throw new UserError(`--opset ${opset} is too high: CompactLM's graph builder writes opsets ${MIN_OPSET}–${MAX_OPSET}`);
+}
+
+/**
+ * The export graph: bert.ts's BertForMaskedLM with symbolic batch/sequence dims, logits at every position. The same
+ * model definition as the training graphs; only the opset (and so the GELU form) is chosen for the runtimes.
+ */
+export function buildExportGraph(config: BertConfig, opset = DEFAULT_OPSET): Graph {
+  checkOpset(opset);
+  const g = new Graph({ name: 'compactlm_bert', opset });
+  // Example dims 2×3 are labels only: with dynamic: true every op takes the real dims at run time.
+  const bert = new BertForMaskedLM(g, config, { batchSize: 2, seqLen: 3, dynamic: true });
+  for (const v of [bert.inputIds, bert.attentionMask, bert.tokenTypeIds]) v.dims = DYNAMIC_DIMS;
+  g.output(bert.unflattenRows(bert.mlmLogits(bert.encode())), 'logits', { dims: [...DYNAMIC_DIMS, config.vocab_size] });
+  return g;
+}
+
+export interface ExportOptions {
+  modelDir: string;
+  outDir: string;
+  quantize?: QuantizeMode;
+  opset?: number;
+  /** Replace an existing non-empty output folder. */
+  overwrite?: boolean;
+  /** Validation CSV and its text column (default: CompactLM's datasets/sentiment.csv, column text). */
+  val?: string;
+  textColumn?: string;
+  /** Sentences drawn from the validation CSV (default 200), tokens per sentence (default 128). */
+  samples?: number;
+  maxLength?: number;
+  seed?: number;
+  threads?: number;
+  /** Fail when int8 top-1 agreement is below this (default 0: report only, warn below 0.99). */
+  minAgreement?: number;
+  /** Progress of the checks: sentences done of total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ExportFile {
+  path: string;
+  bytes: number;
+}
+
+export interface ExportSummary {
+  outDir: string;
+  opset: number;
+  irVersion: number;
+  quantize: QuantizeMode;
+  files: ExportFile[];
+  /** onnx/model_quantized.onnx bytes / onnx/model.onnx bytes. */
+  sizeRatio?: number;
+  verification: Verification;
+  /** Scheme and the int8 initializers written (per-output-channel symmetric weights). */
+  quantization?: { weights: 'int8 symmetric per output channel'; activations: 'uint8 asymmetric per tensor, dynamic'; tensors: QuantizedTensorInfo[] };
+}
+
+/** Writes and verifies an export folder; see the file comment. Returns what export.json records. */
+export async function exportModel(o: ExportOptions): Promise<ExportSummary> {
+  const mode = o.quantize ?? 'int8';
+  if (!(QUANTIZE_MODES as readonly string[]).includes(mode)) throw new UserError(`--quantize ${mode}: choose int8 or none`);
+  const opset = o.opset ?? DEFAULT_OPSET;
+  checkOpset(opset);
+  if (opset > TRANSFORMERS_JS_MAX_OPSET) {
+    log().warn(`opset ${opset}: @xenova/transformers 2.x (onnxruntime-node 1.14) reads opset ≤ ${TRANSFORMERS_JS_MAX_OPSET} only; onnxruntime-node 1.30 reads it`);
+  }
+  const irVersion = irVersionFor(opset);
+  const outDir = resolve(o.outDir);
+  await checkOutputTarget(outDir, !!o.overwrite);
+
+  const { config, params } = await loadModelFolder(o.modelDir);
+  const valFile = o.val ?? BUILTIN_VAL;
+  const texts = await loadValTexts(valFile, o.textColumn ?? 'text', o.samples ?? 200, o.seed ?? 42);
+
+  const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await fsp.mkdir(join(tmp, 'onnx'), { recursive: true });
+    await fsp.writeFile(join(tmp, CONFIG_FILE), configToJson(config));
+    await writeTokenizer(o.modelDir, tmp);
+    const tok = await loadTokenizer(tmp);
+    if (tok.vocabSize !== config.vocab_size) {
+      throw new UserError(`${o.modelDir}: config.json vocab_size ${config.vocab_size} does not match the tokenizer's ${tok.vocabSize} tokens`);
+    }
+
+    const g = buildExportGraph(config, opset);
+    await fsp.writeFile(join(tmp, MODEL_FILE), g.toBytes({ weights: params, irVersion }));
+    let quantization: ExportSummary['quantization'];
+    if (mode === 'int8') {
+      const q = quantizeGraph(g, params);
+      await fsp.writeFile(join(tmp, QUANTIZED_FILE), q.graph.toBytes({ weights: q.weights, irVersion }));
+      quantization = { weights: 'int8 symmetric per output channel', activations: 'uint8 asymmetric per tensor, dynamic', tensors: q.tensors };
+    }
+
+    log().info({ sentences: texts.length, val: valFile }, 'export: checking fp32 against the training graph and int8 against fp32');
+    const verification = await verifyExport({
+      config, params, threads: o.threads, onProgress: o.onProgress,
+      fp32Path: join(tmp, MODEL_FILE),
+      int8Path: mode === 'int8' ? join(tmp, QUANTIZED_FILE) : undefined,
+      sample: maskSample(tok, texts, o.maxLength ?? 128, o.seed ?? 42),
+    });
+    const agreement = verification.int8?.top1Agreement;
+    if (agreement !== undefined && agreement < (o.minAgreement ?? 0)) {
+      throw new UserError(`export check failed: int8 top-1 agreement with fp32 is ${(100 * agreement).toFixed(2)}% < --min-agreement ${(100 * o.minAgreement!).toFixed(2)}%`);
+    }
+    if (agreement !== undefined && agreement < 0.99) {
+      log().warn(`int8 top-1 agreement with fp32 is ${(100 * agreement).toFixed(2)}% (< 99%) on ${verification.int8!.maskedTokens} masked tokens`);
+    }
+
+    const files: ExportFile[] = [];
+    for (const f of [CONFIG_FILE, ...TOKENIZER_FILES, 'special_tokens_map.json', MODEL_FILE, ...(mode === 'int8' ? [QUANTIZED_FILE] : [])]) {
+      files.push({ path: f, bytes: (await fsp.stat(join(tmp, f))).size });
+    }
+    const size = (p: string) => files.find((f) => f.path === p)!.bytes;
+    const summary: ExportSummary = {
+      outDir, opset, irVersion, quantize: mode, files,
+      sizeRatio: mode === 'int8' ? size(QUANTIZED_FILE) / size(MODEL_FILE) : undefined,
+      verification, quantization,
+    };
+    const { outDir: _, ...report } = summary;
+    await fsp.writeFile(join(tmp, EXPORT_REPORT), `${JSON.stringify(report, null, 2)}\n`);
+    await publish(tmp, outDir);
+    return summary;
+  } catch (e) {
+    await fsp.rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** The output folder may not exist yet, or be empty, or (with overwrite) be replaced. Its parent must exist. */
+async function checkOutputTarget(outDir: string, overwrite: boolean): Promise<void> {
+  await checkOutputDir(outDir);
+  const st = await fsp.stat(outDir).catch(() => null);
+  if (!st) return;
+  if (!st.isDirectory()) throw new UserError(`${outDir}: exists and is not a folder`);
+  if ((await fsp.readdir(outDir)).length > 0 && !overwrite) {
+    throw new UserError(`${outDir}: folder exists and is not empty (pass --overwrite to replace it)`);
+  }
+}
+
+/** Tokenizer files: the model folder's own when it has all three, else CompactLM's bert-base-uncased ones. */
+async function writeTokenizer(modelDir: string, dir: string): Promise<void> {
+  if (TOKENIZER_FILES.every((f) => existsSync(join(modelDir, f)))) {
+    for (const f of TOKENIZER_FILES) await fsp.copyFile(join(modelDir, f), join(dir, f));
+  } else {
+    log().warn(`${modelDir}: no tokenizer files; writing CompactLM's bert-base-uncased tokenizer`);
+    await writeTokenizerFiles(dir);
+  }
+  const map = { cls_token: SPECIAL_TOKENS.cls, mask_token: SPECIAL_TOKENS.mask, pad_token: SPECIAL_TOKENS.pad, sep_token: SPECIAL_TOKENS.sep, unk_token: SPECIAL_TOKENS.unk };
+  await fsp.writeFile(join(dir, 'special_tokens_map.json'), `${JSON.stringify(map, null, 2)}\n`);
+}
+
+/** Renames the finished temporary folder to `outDir`, replacing an existing one only after the new one is complete. */
+async function publish(tmp: string, outDir: string): Promise<void> {
+  const old = existsSync(outDir) ? `${tmp}.old` : undefined;
+  if (old) await fsp.rename(outDir, old);
+  try {
+    await fsp.rename(tmp, outDir);
+  } catch (e) {
+    if (old) await fsp.rename(old, outDir);
+    throw e;
+  }
+  if (old) await fsp.rm(old, { recursive: true, force: true });
+}

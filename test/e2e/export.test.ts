@@ -1,0 +1,78 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tinyModel } from '../unit/export/tiny-model.js';
+
+// Drives the built CLI (npm test builds dist/ first; or run `npx tsc -p tsconfig.json`).
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = join(root, 'bin/compactlm');
+
+function run(args: string[], cwd: string) {
+  const r = spawnSync(cli, args, { cwd, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir: string;
+beforeAll(async () => {
+  if (!existsSync(join(root, 'dist/cli/main.js'))) throw new Error('dist/ is missing: build first (npx tsc -p tsconfig.json)');
+  dir = mkdtempSync(join(tmpdir(), 'export-e2e-'));
+  await tinyModel(join(dir, 'model'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Non-zero exit, one line on stderr, nothing new in the folder. */
+function expectCleanFailure(args: string[], message: RegExp) {
+  const before = readdirSync(dir).sort();
+  const r = run(args, dir);
+  expect(r.code).not.toBe(0);
+  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(message);
+  expect(readdirSync(dir).sort()).toEqual(before);
+}
+
+test('export --json: fp32 + int8 folder, summary on stdout', () => {
+  const r = run(['export', 'model', '--out', 'exp', '--samples', '16', '--json', '--log-json'], dir);
+  expect(r.code).toBe(0);
+  const s = JSON.parse(r.stdout);
+  expect(s).toMatchObject({ opset: 17, irVersion: 8, quantize: 'int8', outDir: join(dir, 'exp') });
+  expect(s.files.map((f: { path: string }) => f.path)).toEqual(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt',
+    'special_tokens_map.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx']);
+  expect(s.sizeRatio).toBeLessThanOrEqual(0.35);
+  expect(s.verification.fp32MaxAbsDiff).toBeLessThanOrEqual(1e-4);
+  expect(s.verification.int8.top1Agreement).toBeGreaterThan(0.8);
+  for (const f of s.files) expect(existsSync(join(dir, 'exp', f.path))).toBe(true);
+  // logs went to stderr as JSON lines
+  for (const line of r.stderr.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+});
+
+test('--quantize none writes only the fp32 model', () => {
+  const r = run(['export', 'model', '--out', 'fp32', '--quantize', 'none', '--samples', '4', '--json'], dir);
+  expect(r.code).toBe(0);
+  expect(readdirSync(join(dir, 'fp32', 'onnx'))).toEqual(['model.onnx']);
+  expect(JSON.parse(r.stdout).verification.int8).toBeUndefined();
+});
+
+test('bad input: one line, no output', () => {
+  expectCleanFailure(['export', 'nope', '--out', 'x'], /^compactlm: error: .*nope: model folder not found$/m);
+  expectCleanFailure(['export', 'model', '--out', 'x', '--opset', '16'], /--opset 16 is too low/);
+  expectCleanFailure(['export', 'model', '--out', 'x', '--quantize', 'int4'], /int4/);
+  expectCleanFailure(['export', 'model', '--out', 'exp'], /folder exists and is not empty \(pass --overwrite/);
+  writeFileSync(join(dir, 'v.csv'), 'a\n1\n');
+  expectCleanFailure(['export', 'model', '--out', 'x', '--val', 'v.csv'], /v\.csv.*text/);
+  rmSync(join(dir, 'v.csv'));
+});
+
+test('--help shows an example', () => {
+  const r = run(['export', '--help'], dir);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/Example:\n\s+\$ compactlm export/);
+});
+
+test('--overwrite replaces an existing export only when the new one is complete', () => {
+  const r = run(['export', 'model', '--out', 'exp', '--overwrite', '--quantize', 'none', '--samples', '4'], dir);
+  expect(r.code).toBe(0);
+  expect(readdirSync(join(dir, 'exp', 'onnx'))).toEqual(['model.onnx']);
+  expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+});
