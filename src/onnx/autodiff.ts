@@ -56,20 +56,21 @@ export function gradients(g: Graph, loss: Value, wrt: readonly Value[], seed?: V
 }
 
 /**
- * Sums gradient contributions. An embedding gradient ScatterND(zeros, ids, ḡ, add) plus other terms (a tied
- * decoder's Gemm) becomes ScatterND(other terms, ids, ḡ, add): no zero table, no table-sized Add.
+ * Sums gradient contributions. An embedding gradient — zeros with rows scatter-added (vjp.ts scatterAddRows) —
+ * plus other terms (a tied decoder's Gemm) becomes the rows scatter-added into the other terms: no zero table, no
+ * table-sized Add.
  */
 function accumulate(g: Graph, parts: Value[]): Value {
   const k = parts.findIndex(isScatterIntoZeros);
   if (k < 0) return g.sum(parts);
   const [, ids, updates] = parts[k].producer!.inputs;
   const rest = g.sum(parts.filter((_, i) => i !== k));
-  return g.op('ScatterND', [rest, ids, updates], { reduction: 'add' }, [{ dtype: rest.dtype, shape: rest.shape }])[0];
+  return g.op('ScatterElements', [rest, ids, updates], { axis: 0, reduction: 'add' }, [{ dtype: rest.dtype, shape: rest.shape }])[0];
 }
 
 function isScatterIntoZeros(v: Value): boolean {
   const n = v.producer;
-  if (n?.opType !== 'ScatterND' || n.str('reduction', 'none') !== 'add') return false;
+  if (n?.opType !== 'ScatterElements' || n.str('reduction', 'none') !== 'add' || n.int('axis', 0) !== 0) return false;
   const data = n.inputs[0]!;
   if (data.kind === 'const') return constValues(data).every((x) => x === 0);
   return data.producer?.opType === 'ConstantOfShape' && data.producer.attrs.get('value')?.kind === 'tensor' &&
