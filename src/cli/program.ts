@@ -8,6 +8,10 @@ import { registerAugment } from './augment.js';
 import { registerBiasReport } from './bias-report.js';
 import { registerPlot } from './plot.js';
 import { registerTokenize } from './tokenize.js';
+import { registerPretrain } from './pretrain.js';
+import { registerDistill } from './distill.js';
+import { registerInfer } from './infer.js';
+import { registerExport } from './export.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -19,7 +23,6 @@ export function buildProgram(): Command {
     .option('--verbose', 'debug logs and stack traces on errors', false)
     .option('--log-json', 'logs as pino JSON lines on stderr', false)
     .option('--seed <n>', 'random seed (every command is reproducible with it)', int(0, 2 ** 32 - 1), 42)
-    .showHelpAfterError('(run with --help for usage)')
     .hook('preAction', (_this, action) => {
       const o = action.optsWithGlobals() as { verbose?: boolean; logJson?: boolean };
       configureLogger({ json: !!o.logJson, verbose: !!o.verbose });
@@ -30,5 +33,9 @@ export function buildProgram(): Command {
   registerBiasReport(program);
   registerPlot(program);
   registerTokenize(program);
+  registerPretrain(program);
+  registerDistill(program);
+  registerInfer(program);
+  registerExport(program);
   return program;
 }

@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+// Train-step and forward speed of the compiled BERT artifacts (dist/model/artifacts.js) on onnxruntime-node, CPU.
+// BERT-mini (H256 L4 A4 I1024 V30522), B=16, T=128, M=20 masked slots per sequence, dropout on, AdamW in-graph,
+// 2 threads, graph optimization 'all'. Like the real trainer, each step fills fresh dropout keep-masks and feeds
+// the previous step's new.* outputs back as inputs; the outputs go to preallocated buffers (two sets, used in
+// turn), so a step allocates nothing. Median of 10 steps after 3 warm-up steps.
+//
+//   npm run bench -- train-step                 (sets MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_)
+//   node bench/train-step.mjs --profile         (also prints ORT's per-op-type time, from enableProfiling)
+//   env: BENCH_PRESET=tiny|mini|...  BENCH_THREADS=2  BENCH_STEPS=10
+//
+// Prints JSON lines: {"bench":"train_step",...,"ms_per_step","tokens_per_s","peak_rss_mb"} and {"bench":"forward",...}.
+// load_avg is the machine's 1-minute load when the run ended: on a shared 2-core machine, timings with a load well
+// above the thread count measure the neighbours too.
+import ort from 'onnxruntime-node';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { makeConfig } from '../dist/model/config.js';
+import { buildEval, buildTrainStep, fillKeepMask, TRAIN_SESSION_OPTIONS } from '../dist/model/artifacts.js';
+import { initParams } from '../dist/model/params.js';
+import { Rng } from '../dist/util/rng.js';
+
+const preset = process.env.BENCH_PRESET ?? 'mini';
+const threads = Number(process.env.BENCH_THREADS ?? 2);
+const steps = Number(process.env.BENCH_STEPS ?? 10);
+const warmup = 3;
+const profile = process.argv.includes('--profile');
+const [B, T, M] = [16, 128, 20];
+
+const config = makeConfig(preset);
+const rng = new Rng(1234);
+const sessionOptions = { ...TRAIN_SESSION_OPTIONS, intraOpNumThreads: threads, interOpNumThreads: 1 };
+const profiled = (prefix) => ({ ...sessionOptions, enableProfiling: profile, profileFilePrefix: `/tmp/${prefix}` });
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const shapeSize = (s) => s.reduce((a, b) => a * b, 1);
+const i64 = (data, dims) => new ort.Tensor('int64', data, dims);
+
+// A batch: random tokens (ids ≥ 1000 avoid the special ids), some padding, M masked slots per sequence.
+function batch() {
+  const ids = new BigInt64Array(B * T);
+  const mask = new BigInt64Array(B * T);
+  const positions = new BigInt64Array(B * M);
+  const labels = new BigInt64Array(B * M);
+  for (let b = 0; b < B; b++) {
+    const len = T - rng.int(T / 4);
+    for (let t = 0; t < T; t++) {
+      ids[b * T + t] = t < len ? BigInt(1000 + rng.int(config.vocab_size - 1000)) : 0n;
+      mask[b * T + t] = t < len ? 1n : 0n;
+    }
+    const picks = rng.shuffle(Array.from({ length: len - 2 }, (_, i) => i + 1)).slice(0, M).sort((x, y) => x - y);
+    picks.forEach((t, j) => {
+      positions[b * M + j] = BigInt(b * T + t);
+      labels[b * M + j] = ids[b * T + t];
+      ids[b * T + t] = 103n; // [MASK]
+    });
+  }
+  return {
+    input_ids: i64(ids, [B, T]), attention_mask: i64(mask, [B, T]), token_type_ids: i64(new BigInt64Array(B * T), [B, T]),
+    masked_positions: i64(positions, [B * M]), masked_labels: i64(labels, [B * M]),
+  };
+}
+
+// onnxruntime-node's endProfiling() writes <prefix>_<date>.json and returns nothing: find the file.
+function summarizeProfile(session, label) {
+  session.endProfiling();
+  const name = readdirSync('/tmp').find((f) => f.startsWith(`compactlm-prof-${label}`) && f.endsWith('.json'));
+  const file = `/tmp/${name}`;
+  const events = JSON.parse(readFileSync(file, 'utf8'));
+  const byOp = new Map();
+  let runs = 0;
+  for (const e of events) {
+    if (e.cat === 'Session' && e.name === 'model_run') runs++;
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    const op = e.args?.op_name ?? '?';
+    const r = byOp.get(op) ?? { us: 0, n: 0 };
+    r.us += e.dur;
+    r.n++;
+    byOp.set(op, r);
+  }
+  const total = [...byOp.values()].reduce((s, r) => s + r.us, 0);
+  for (const [op, r] of [...byOp].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) {
+    console.error(`${label} ${op.padEnd(28)} ${(r.us / 1000 / runs).toFixed(1).padStart(8)} ms/run ${(100 * r.us / total).toFixed(1).padStart(5)}%  ${r.n / runs} nodes`);
+  }
+  rmSync(file, { force: true });
+}
+
+// ---- train step --------------------------------------------------------------------------------------------------
+let t0 = performance.now();
+const spec = buildTrainStep(config, { batchSize: B, seqLen: T, maxPredictions: M });
+const buildMs = performance.now() - t0;
+t0 = performance.now();
+const session = await ort.InferenceSession.create(spec.bytes, profiled(`compactlm-prof-train_step-${process.pid}`));
+const sessionMs = performance.now() - t0;
+
+const params = initParams(config, rng);
+const shapes = new Map(spec.inputs.map((i) => [i.name, i.shape]));
+// Two buffer sets for params and moments: step k reads set k%2 and writes set (k+1)%2.
+const sets = [0, 1].map((k) => {
+  const s = new Map();
+  for (const [name, p] of params) {
+    const dims = shapes.get(name);
+    s.set(name, new ort.Tensor('float32', k === 0 ? p : new Float32Array(p.length), dims));
+    s.set(`adam_m.${name}`, new ort.Tensor('float32', new Float32Array(p.length), dims));
+    s.set(`adam_v.${name}`, new ort.Tensor('float32', new Float32Array(p.length), dims));
+  }
+  return s;
+});
+const masks = spec.dropoutInputs.map((d) => ({ ...d, data: new Uint8Array(shapeSize(d.shape)) }));
+const feeds = { ...batch(), lr: new ort.Tensor('float32', Float32Array.of(1e-4), []) };
+
+const stepMs = [];
+const maskMs = [];
+let loss = NaN;
+for (let k = 0; k < warmup + steps; k++) {
+  const [cur, next] = [sets[k % 2], sets[(k + 1) % 2]];
+  const t1 = performance.now();
+  for (const m of masks) feeds[m.name] = new ort.Tensor('bool', fillKeepMask(rng, m.data, m.keepProb), m.shape);
+  const t2 = performance.now();
+  for (const [name, t] of cur) feeds[name] = t;
+  feeds.step = new ort.Tensor('float32', Float32Array.of(k + 1), []);
+  const fetches = Object.fromEntries([...next].map(([name, t]) => [`new.${name}`, t]));
+  for (const o of ['loss', 'grad_norm', 'mlm_correct', 'mlm_count']) fetches[o] = null;
+  const out = await session.run(feeds, fetches);
+  const t3 = performance.now();
+  loss = out.loss.data[0];
+  if (k >= warmup) {
+    stepMs.push(t3 - t1);
+    maskMs.push(t2 - t1);
+  }
+}
+if (profile) summarizeProfile(session, 'train_step');
+const msStep = median(stepMs);
+console.log(JSON.stringify({
+  bench: 'train_step', preset, batch: B, seq: T, masked_per_seq: M, threads, ms_per_step: +msStep.toFixed(1),
+  min_ms: +Math.min(...stepMs).toFixed(1), mask_fill_ms: +median(maskMs).toFixed(1), tokens_per_s: Math.round((B * T) / (msStep / 1000)),
+  peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), loss: +loss.toFixed(4), graph_mb: +(spec.bytes.length / 1e6).toFixed(2),
+  build_ms: Math.round(buildMs), session_ms: Math.round(sessionMs), load_avg: +loadavg()[0].toFixed(2),
+}));
+await session.release();
+
+// ---- forward (eval graph: encoder + MLM head at the masked slots + loss, no dropout) ------------------------------
+const evalSpec = buildEval(config, { batchSize: B, seqLen: T, maxPredictions: M });
+const evalSession = await ort.InferenceSession.create(evalSpec.bytes, profiled(`compactlm-prof-forward-${process.pid}`));
+const evalFeeds = { ...batch() };
+for (const [name] of params) evalFeeds[name] = sets[0].get(name);
+const fwdMs = [];
+for (let k = 0; k < warmup + steps; k++) {
+  const t1 = performance.now();
+  await evalSession.run(evalFeeds);
+  if (k >= warmup) fwdMs.push(performance.now() - t1);
+}
+if (profile) summarizeProfile(evalSession, 'forward');
+console.log(JSON.stringify({
+  bench: 'forward', preset, batch: B, seq: T, masked_per_seq: M, threads, ms: +median(fwdMs).toFixed(1),
+  min_ms: +Math.min(...fwdMs).toFixed(1), tokens_per_s: Math.round((B * T) / (median(fwdMs) / 1000)),
+  peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), load_avg: +loadavg()[0].toFixed(2),
+}));

@@ -1,0 +1,270 @@
+/**
+ * BERT for masked-LM (Hugging Face `BertForMaskedLM`) as an ONNX graph, in one file. The forward pass follows
+ * transformers' modeling_bert.py op for op, with HF's parameter names and [out, in] Linear weights:
+ *
+ *   x = LayerNorm(word_emb[ids] + pos_emb[0:T] + type_emb[types]) → dropout                  (BertEmbeddings)
+ *   per layer:  q,k,v = x·Wᵀ + b;  a = softmax(q·kᵀ/√d + (1 − mask)·finfo.min) → dropout;   (BertSelfAttention)
+ *               x = LayerNorm(x + dropout(merge_heads(a·v)·Woᵀ + bo))                        (BertSelfOutput)
+ *               x = LayerNorm(x + dropout(gelu(x·W1ᵀ + b1)·W2ᵀ + b2))                        (Intermediate/Output)
+ *   MLM head:   t = LayerNorm(gelu(h·Wtᵀ + bt));  logits = t·word_embᵀ + cls.predictions.bias (tied decoder)
+ *
+ *   const g = new Graph();
+ *   const bert = new BertForMaskedLM(g, config, { batchSize: 16, seqLen: 128, dropout: true });
+ *   const rows = bert.encode();                                   // [B·T, H] last hidden state, one row per token
+ *   const logits = bert.mlmLogits(g.gather(rows, positions));     // [B·M, V], only where the loss looks
+ *   const grads = bert.gradients(loss);                           // Map HF name → gradient Value
+ *   // or, with a closed-form loss gradient (losses.ts): bert.gradients(logits, dLogits)
+ *
+ * Layout choices (for speed in ONNX Runtime, same math as HF):
+ * - Hidden states are kept as rows [B·T, H], so every Linear is one Gemm with transB=1 (x·Wᵀ + b, bias fused,
+ *   no Transpose of the stored [out, in] weight).
+ * - Q, K and V run as ONE Gemm on Concat(Wq·(1/√d), Wk, Wv) [3H, H]: the 1/√d score scale is folded into the
+ *   query weights and bias (a [H, H] multiply instead of one over every [B, heads, T, T] score), and the weight
+ *   gradient comes back through the Concat as three HF-named gradients.
+ * - Dropout randomness is fed: one bool keep-mask input per dropout site (ONNX Dropout's seed is a fixed attribute),
+ *   `dropoutSites` lists them. Inverted dropout (torch's) is y = x·keep/p_keep; the 1/p_keep scale is folded into
+ *   the op that produces x (a Linear's weight and bias, the embedding LayerNorm's γ and β, the value projection
+ *   for attention probabilities), so each site costs one multiply by the mask instead of three passes.
+ * - float64 graphs (gradient checks) use a composite LayerNorm and the tanh GELU: ORT has no float64 kernels for
+ *   LayerNormalization's statistics, Erf or exact Gelu.
+ * - `dynamic: true` (inference/export) labels batch and sequence as symbolic dims; every reshape then takes its
+ *   [B, T] from Shape(input_ids), so one graph serves any batch and length ≤ max_position_embeddings.
+ */
+import type { Graph, Value } from '../onnx/graph.js';
+import { gradients as autodiff } from '../onnx/autodiff.js';
+import { scatterAddRows } from '../onnx/vjp.js';
+import { geluApproximation, headSize, type BertConfig } from './config.js';
+import { paramTable, WORD_EMBEDDINGS } from './params.js';
+
+export interface BertGraphOptions {
+  /** Static batch size and sequence length (a dynamic graph records them as example dims only). */
+  batchSize: number;
+  seqLen: number;
+  dtype?: 'float32' | 'float64';
+  /** GELU form; default from config.hidden_act ('gelu' → exact erf, 'gelu_new'/'gelu_pytorch_tanh' → tanh). */
+  gelu?: 'none' | 'tanh';
+  /** 'fused' = ONNX LayerNormalization (float32 only), 'composite' = mean/var ops. Default by dtype. */
+  layerNorm?: 'fused' | 'composite';
+  /** Symbolic batch/sequence dims (inference graphs). */
+  dynamic?: boolean;
+  /** Training: declare one bool keep-mask input per dropout site (only where the config's probability is > 0). */
+  dropout?: boolean;
+}
+
+/** A dropout keep-mask graph input: bool, true = keep (probability keepProb). */
+export interface DropoutSite {
+  name: string;
+  shape: number[];
+  keepProb: number;
+}
+
+/** finfo(dtype).min, the additive attention mask HF uses for padded keys. */
+const FINFO_MIN = { float32: -3.4028234663852886e38, float64: -Number.MAX_VALUE };
+
+export class BertForMaskedLM {
+  readonly dtype: 'float32' | 'float64';
+  readonly B: number;
+  readonly T: number;
+  /** Parameters by HF name, in paramTable (state_dict) order. */
+  readonly params = new Map<string, Value>();
+  readonly dropoutSites: DropoutSite[] = [];
+  readonly inputIds: Value;
+  readonly attentionMask: Value;
+  readonly tokenTypeIds: Value;
+
+  private readonly gelu: 'none' | 'tanh';
+  private readonly fusedLn: boolean;
+  /** The word-embedding rows looked up for the input, and the tied decoder's view of the same table (see gradients). */
+  private wordRows?: Value;
+  private decoderWeight?: Value;
+  private btShape?: Value; // dynamic graphs: Shape(input_ids) = [B, T]
+
+  constructor(readonly g: Graph, readonly config: BertConfig, readonly o: BertGraphOptions) {
+    this.dtype = o.dtype ?? 'float32';
+    this.B = o.batchSize;
+    this.T = o.seqLen;
+    if (this.T > config.max_position_embeddings) {
+      throw new Error(`BERT graph: sequence length ${this.T} exceeds max_position_embeddings ${config.max_position_embeddings}`);
+    }
+    this.gelu = o.gelu ?? geluApproximation(config);
+    this.fusedLn = (o.layerNorm ?? (this.dtype === 'float32' ? 'fused' : 'composite')) === 'fused';
+    if (this.dtype === 'float64' && (this.fusedLn || this.gelu === 'none')) {
+      throw new Error('BERT graph: float64 needs layerNorm "composite" and gelu "tanh" (ORT lacks float64 kernels)');
+    }
+    for (const spec of paramTable(config)) this.params.set(spec.name, g.param(spec.name, spec.shape, this.dtype));
+    const dims = o.dynamic ? { dims: ['batch', 'sequence'] } : {};
+    this.inputIds = g.input('input_ids', 'int64', [this.B, this.T], dims);
+    this.attentionMask = g.input('attention_mask', 'int64', [this.B, this.T], dims);
+    this.tokenTypeIds = g.input('token_type_ids', 'int64', [this.B, this.T], dims);
+    if (o.dynamic) this.btShape = g.op('Shape', [this.inputIds], {}, [{ dtype: 'int64', shape: [2] }])[0];
+  }
+
+  private p(name: string): Value {
+    const v = this.params.get(name);
+    if (!v) throw new Error(`BERT graph: no parameter ${name}`);
+    return v;
+  }
+
+  // ---- building blocks -------------------------------------------------------------------------------------------
+
+  /** torch.nn.Linear on rows [N, in]: x·Wᵀ + b with W stored [out, in]; `scale` multiplies the result. */
+  private linear(x: Value, prefix: string, scale = 1): Value {
+    const { g } = this;
+    // alpha scales x·Wᵀ inside the Gemm; the bias is scaled as a [out] vector (cheaper than Gemm's beta, whose
+    // gradient would scale the whole [N, out] output gradient).
+    return g.gemm(x, this.p(`${prefix}.weight`), g.mul(this.p(`${prefix}.bias`), scale), { transB: true, alpha: scale });
+  }
+
+  /** LayerNorm over the last axis; `scale` multiplies the result (folded into γ and β). */
+  private layerNorm(x: Value, prefix: string, scale = 1): Value {
+    const { g } = this;
+    const eps = this.config.layer_norm_eps;
+    const [w, b] = [g.mul(this.p(`${prefix}.weight`), scale), g.mul(this.p(`${prefix}.bias`), scale)];
+    if (this.fusedLn) return g.layerNorm(x, w, b, { epsilon: eps });
+    const xc = g.sub(x, g.reduceMean(x, [-1]));
+    const inv = g.reciprocal(g.sqrt(g.add(g.reduceMean(g.mul(xc, xc), [-1]), eps)));
+    return g.add(g.mul(g.mul(xc, inv), w), b);
+  }
+
+  private activation(x: Value): Value {
+    const { g } = this;
+    if (this.dtype === 'float32') return g.gelu(x, this.gelu);
+    // float64: the tanh formula from elementary ops (no float64 Gelu/Erf kernels in ORT).
+    const u = g.mul(g.add(x, g.mul(g.mul(g.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+    return g.mul(g.mul(x, 0.5), g.add(g.tanh(u), 1));
+  }
+
+  /** 1/p_keep of a dropout site, or 1 when this graph has no dropout there. */
+  private keepScale(prob: number): number {
+    return this.o.dropout && prob > 0 ? 1 / (1 - prob) : 1;
+  }
+
+  /**
+   * Inverted dropout at `site`: `produce(1/p_keep)` (which folds the scale into its own op) times the fed bool
+   * keep-mask input `site` of `shape` (reshaped to the value's shape).
+   */
+  private dropout(site: string, prob: number, shape: number[], produce: (scale: number) => Value): Value {
+    return this.applyMask(produce(this.keepScale(prob)), site, prob, shape);
+  }
+
+  /** x · keep-mask, unscaled; declares the mask input. */
+  private applyMask(x: Value, site: string, prob: number, shape: number[]): Value {
+    if (this.keepScale(prob) === 1) return x;
+    const { g } = this;
+    const mask = g.input(site, 'bool', shape);
+    this.dropoutSites.push({ name: site, shape, keepProb: 1 - prob });
+    return g.mul(x, g.reshape(g.cast(mask, this.dtype), x.shape));
+  }
+
+  /** Reshapes rows [B·T, ...] to [B, T, ...tail]; in a dynamic graph B and T come from Shape(input_ids). */
+  private unflatten(x: Value, tail: number[]): Value {
+    const { g } = this;
+    const shape = [this.B, this.T, ...tail];
+    if (!this.btShape) return g.reshape(x, shape);
+    return g.op('Reshape', [x, g.concat([this.btShape, g.ints(tail)], 0)], {}, [{ dtype: x.dtype, shape }])[0];
+  }
+
+  // ---- the model -------------------------------------------------------------------------------------------------
+
+  /** BertEmbeddings → rows [B·T, H]. */
+  embeddings(): Value {
+    const { g, config } = this;
+    const H = config.hidden_size;
+    const words = g.gather(this.p(WORD_EMBEDDINGS), this.inputIds); // [B, T, H]
+    this.wordRows = words;
+    const table = this.p('bert.embeddings.position_embeddings.weight');
+    const positions = this.btShape // position_ids = arange(T): the first T rows of the table
+      ? g.op('Slice', [table, g.ints([0]), g.op('Shape', [this.inputIds], { start: 1, end: 2 }, [{ dtype: 'int64', shape: [1] }])[0], g.ints([0])],
+        {}, [{ dtype: this.dtype, shape: [this.T, H] }])[0]
+      : g.slice(table, [0], [this.T]);
+    const types = g.gather(this.p('bert.embeddings.token_type_embeddings.weight'), this.tokenTypeIds);
+    const x = g.reshape(g.add(g.add(words, positions), types), [-1, H]);
+    return this.dropout('dropout.embeddings', config.hidden_dropout_prob, [this.B, this.T, H],
+      (s) => this.layerNorm(x, 'bert.embeddings.LayerNorm', s));
+  }
+
+  /** Additive attention mask [B, 1, 1, T]: 0 where attention_mask is 1, finfo.min where it is 0. */
+  maskBias(): Value {
+    const { g } = this;
+    const m = g.cast(this.attentionMask, this.dtype);
+    return g.unsqueeze(g.mul(g.sub(1, m), FINFO_MIN[this.dtype]), [1, 2]);
+  }
+
+  /** BertSelfAttention + BertSelfOutput on rows [B·T, H]. */
+  attention(x: Value, l: number, maskBias: Value): Value {
+    const { g, config } = this;
+    const H = config.hidden_size;
+    const A = config.num_attention_heads;
+    const d = headSize(config);
+    const pre = `bert.encoder.layer.${l}.attention`;
+    // One Gemm for Q, K, V. Scales folded into the weights: 1/√d (scores), 1/p_keep (attention dropout, on V:
+    // dropout(P)·V = (P·mask)·(V/p_keep)).
+    const pAttn = config.attention_probs_dropout_prob;
+    const [sq, sv] = [1 / Math.sqrt(d), this.keepScale(pAttn)];
+    const w = g.concat([g.mul(this.p(`${pre}.self.query.weight`), sq), this.p(`${pre}.self.key.weight`), g.mul(this.p(`${pre}.self.value.weight`), sv)], 0);
+    const b = g.concat([g.mul(this.p(`${pre}.self.query.bias`), sq), this.p(`${pre}.self.key.bias`), g.mul(this.p(`${pre}.self.value.bias`), sv)], 0);
+    const qkv = g.gemm(x, w, b, { transB: true }); // [B·T, 3H]
+    // One transpose to head-major [3, B, A, T, d], then q, k, v views; kᵀ as a last-two-axes swap, which ONNX
+    // Runtime folds into the MatMul (and autodiff's dq = dS·k then needs no copy of k).
+    const heads = g.transpose(this.unflatten(qkv, [3, A, d]), [2, 0, 3, 1, 4]);
+    const [q, k, v] = g.split(heads, [1, 1, 1], 0).map((t) => g.squeeze(t, [0])); // [B, A, T, d]
+    const scores = g.matmul(q, g.transposeLast2(k)); // [B, A, T, T], already /√d
+    let probs = g.softmax(g.add(scores, maskBias), -1);
+    probs = this.applyMask(probs, `dropout.layer.${l}.attention`, pAttn, [this.B, A, this.T, this.T]);
+    const ctx = g.matmul(probs, v); // [B, A, T, d]
+    const merged = g.reshape(g.transpose(ctx, [0, 2, 1, 3]), [-1, H]); // [B·T, H]
+    const out = this.dropout(`dropout.layer.${l}.attention.output`, config.hidden_dropout_prob, [this.B, this.T, H],
+      (s) => this.linear(merged, `${pre}.output.dense`, s));
+    return this.layerNorm(g.add(out, x), `${pre}.output.LayerNorm`);
+  }
+
+  /** BertIntermediate + BertOutput. */
+  feedForward(x: Value, l: number): Value {
+    const pre = `bert.encoder.layer.${l}`;
+    const h = this.activation(this.linear(x, `${pre}.intermediate.dense`));
+    const out = this.dropout(`dropout.layer.${l}.output`, this.config.hidden_dropout_prob, [this.B, this.T, this.config.hidden_size],
+      (s) => this.linear(h, `${pre}.output.dense`, s));
+    return this.layerNorm(this.g.add(out, x), `${pre}.output.LayerNorm`);
+  }
+
+  /** The encoder's last hidden state as rows [B·T, H] (row b·T + t is token t of sequence b). */
+  encode(): Value {
+    let x = this.embeddings();
+    const mask = this.maskBias();
+    for (let l = 0; l < this.config.num_hidden_layers; l++) x = this.feedForward(this.attention(x, l, mask), l);
+    return x;
+  }
+
+  /** Rows [N, H] → [B, T, H] (for `last_hidden_state` and `logits` outputs over all positions). */
+  unflattenRows(x: Value): Value {
+    return this.unflatten(x, [x.shape[1]]);
+  }
+
+  /** BertOnlyMLMHead on rows [N, H] → logits [N, V]; the decoder is tied to the word embeddings. */
+  mlmLogits(rows: Value): Value {
+    const t = this.layerNorm(this.activation(this.linear(rows, 'cls.predictions.transform.dense')), 'cls.predictions.transform.LayerNorm');
+    this.decoderWeight ??= this.g.identity(this.p(WORD_EMBEDDINGS));
+    return this.g.gemm(t, this.decoderWeight, this.p('cls.predictions.bias'), { transB: true });
+  }
+
+  /**
+   * ∂y/∂(every parameter), by HF name: y is a scalar loss, or any value with `seed` = ∂loss/∂y of its shape (e.g.
+   * logits with a closed-form loss gradient, losses.ts). The tied word embeddings get both of their gradients in ONE tensor: the
+   * decoder's dense [V, H] gradient is the data into which the lookup's row gradients are scatter-added
+   * (scatterAddRows), instead of scattering into a fresh zero table and adding two [V, H] tensors.
+   */
+  gradients(y: Value, seed?: Value): Map<string, Value> {
+    const { g } = this;
+    const tied = this.decoderWeight && this.wordRows ? [this.decoderWeight, this.wordRows] : [this.p(WORD_EMBEDDINGS)];
+    const names = [...this.params.keys()].filter((n) => n !== WORD_EMBEDDINGS);
+    const d = autodiff(g, y, [...names.map((n) => this.p(n)), ...tied], seed);
+    const grads = new Map<string, Value>(names.map((n, i) => [n, d[i]]));
+    if (tied.length === 2) {
+      const [dDecoder, dRows] = d.slice(names.length);
+      grads.set(WORD_EMBEDDINGS, scatterAddRows(g, dDecoder, this.inputIds, dRows)); // thread-safe, see vjp.ts
+    } else {
+      grads.set(WORD_EMBEDDINGS, d[names.length]);
+    }
+    return new Map([...this.params.keys()].map((n) => [n, grads.get(n)!])); // state_dict order
+  }
+}

@@ -1,0 +1,96 @@
+/** @jest-environment ./test/unit/onnx/ort-environment.cjs */
+/**
+ * Whole-model gradient check: the float64 BERT graph (composite LayerNorm, tanh GELU, fed dropout masks, padding,
+ * masked-LM head on gathered positions) with the closed-form loss gradient seeding autodiff, exactly as
+ * train_step.onnx computes it — against central finite differences of the loss, on random coordinates of EVERY
+ * parameter, for the CE and the focal loss.
+ */
+import ort from 'onnxruntime-node';
+import { Graph } from '../../../src/onnx/graph.js';
+import { BertForMaskedLM } from '../../../src/model/bert.js';
+import { makeConfig } from '../../../src/model/config.js';
+import { mlmLoss, type MlmLossKind } from '../../../src/model/losses.js';
+import { paramTable } from '../../../src/model/params.js';
+import { Rng } from '../../../src/util/rng.js';
+import { fillKeepMask } from '../../../src/model/artifacts.js';
+import { batchFeeds, i64, randomWeights, session, testBatch } from './bert-reference.js';
+
+const config = makeConfig('tiny', {
+  vocab_size: 23, hidden_size: 8, num_attention_heads: 2, intermediate_size: 12, num_hidden_layers: 2, max_position_embeddings: 10,
+});
+const [B, T, M] = [2, 6, 2];
+const COORDS = 3;
+
+async function gradCheck(kind: MlmLossKind) {
+  const g = new Graph();
+  const bert = new BertForMaskedLM(g, config, { batchSize: B, seqLen: T, dtype: 'float64', gelu: 'tanh', dropout: true });
+  const positions = g.input('masked_positions', 'int64', [B * M]);
+  const labels = g.input('masked_labels', 'int64', [B * M]);
+  const logits = bert.mlmLogits(g.gather(bert.encode(), positions));
+  const loss = mlmLoss(g, logits, labels, { kind });
+  const grads = bert.gradients(logits, loss.dLogits);
+  g.output(loss.loss, 'loss');
+  for (const [name, d] of grads) g.output(d, `grad.${name}`);
+  const full = await session(g.toBytes(), 'disabled');
+  const lossOnly = await session(g.toBytes({ outputs: ['loss'] }), 'disabled');
+
+  const rng = new Rng(kind === 'ce' ? 1 : 2);
+  const feeds: Record<string, ort.Tensor> = {
+    ...batchFeeds(testBatch(config, B, T, 3)),
+    masked_positions: i64([1, 4, 7, 9], [B * M]), // rows of [B·T]; 9 is a real token of the padded sequence
+    masked_labels: i64([5, 17, 2, kind === 'ce' ? -100 : 11], [B * M]),
+  };
+  for (const site of bert.dropoutSites) {
+    const n = site.shape.reduce((a, b) => a * b, 1);
+    feeds[site.name] = new ort.Tensor('bool', fillKeepMask(rng, new Uint8Array(n), site.keepProb), site.shape);
+  }
+  const params = new Map<string, Float64Array>();
+  for (const [name, w] of randomWeights(config, 5, 0.5)) {
+    params.set(name, Float64Array.from(w));
+    feeds[name] = new ort.Tensor('float64', params.get(name)!, bert.params.get(name)!.shape as number[]);
+  }
+  const res = await full.run(feeds);
+  const f = async () => (await lossOnly.run(feeds)).loss.data[0] as number;
+
+  const h = 1e-5;
+  let checked = 0;
+  let worst = { err: 0, at: '' };
+  for (const spec of paramTable(config)) {
+    const data = params.get(spec.name)!;
+    const grad = res[`grad.${spec.name}`].data as Float64Array;
+    for (let k = 0; k < COORDS; k++) {
+      const i = rng.int(data.length);
+      const x0 = data[i];
+      data[i] = x0 + h;
+      const fp = await f();
+      data[i] = x0 - h;
+      const fm = await f();
+      data[i] = x0;
+      const numeric = (fp - fm) / (2 * h);
+      const err = Math.abs(grad[i] - numeric) / (1e-8 + 1e-5 * Math.abs(numeric));
+      if (err > worst.err) worst = { err, at: `${spec.name}[${i}]: analytic ${grad[i]}, numeric ${numeric}` };
+      checked++;
+    }
+  }
+  return { checked, worst, res };
+}
+
+describe('BERT gradients vs float64 finite differences (every parameter)', () => {
+  test('masked-LM cross-entropy', async () => {
+    const { checked, worst, res } = await gradCheck('ce');
+    expect(checked).toBe(paramTable(config).length * COORDS);
+    expect(worst.err).toBeLessThanOrEqual(1); // |analytic − numeric| ≤ 1e-8 + 1e-5·|numeric|
+    // Softmax is shift-invariant per query, so the key bias gets no gradient (exactly zero in theory).
+    for (let l = 0; l < 2; l++) {
+      const kb = res[`grad.bert.encoder.layer.${l}.attention.self.key.bias`].data as Float64Array;
+      expect(Math.max(...Array.from(kb, Math.abs))).toBeLessThan(1e-12);
+      const qb = res[`grad.bert.encoder.layer.${l}.attention.self.query.bias`].data as Float64Array;
+      expect(Math.max(...Array.from(qb, Math.abs))).toBeGreaterThan(1e-6);
+    }
+  });
+
+  test('focal loss (α 1, γ 2)', async () => {
+    const { worst } = await gradCheck('focal');
+    expect(worst.err).toBeLessThanOrEqual(1);
+  });
+});
