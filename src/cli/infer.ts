@@ -1,36 +1,97 @@
 import type { Command } from 'commander';
+import { once } from 'node:events';
+import { statSync } from 'node:fs';
+import { DEFAULT_BATCH_SIZE, inferBatches, type BatchTask } from '../infer/batches.js';
+import { Embedder } from '../infer/embed.js';
 import { FillMask, formatTable } from '../infer/fill-mask.js';
+import { readInputFile, readInputTexts, STDIN_NAME, type InputText } from '../infer/input-texts.js';
 import { DEVICES, type Device } from '../runtime/session.js';
+import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { choice, example, int } from './options.js';
 
+const TASKS = ['fill-mask', 'embed'] as const;
+type Task = (typeof TASKS)[number];
+
+interface InferOptions {
+  model: string;
+  task: Task;
+  topK: number;
+  json: boolean;
+  input?: string;
+  batchSize: number;
+  int8: boolean;
+  device: Device;
+  threads?: number;
+}
+
 /**
- * `compactlm infer`: fill-mask predictions of a model folder (library: src/infer/fill-mask.ts).
- * --json prints one object: {text, tokens, truncated, masks: [{position, predictions: [{token, token_id, score}]}]}.
+ * `compactlm infer`: fill-mask predictions or sentence embeddings (library: src/infer/). One text as an argument,
+ * or many from --input / stdin (one per line or JSONL {"text": ...}) → JSONL on stdout, one result per text in order.
+ * fill-mask --json / JSONL: {text, tokens, truncated, masks: [{position, predictions: [{token, token_id, score}]}]}.
+ * embed (always JSON): {text, embedding: [...], dim}, the mean of last_hidden_state over the tokens ([CLS]/[SEP] included).
  */
 export function registerInfer(program: Command): void {
   const cmd = program
     .command('infer')
-    .description('Predict the tokens behind each [MASK] in a text with a model folder (top-k with softmax probabilities).')
-    .argument('<text>', 'text with one or more [MASK] tokens (in capitals)')
-    .requiredOption('--model <dir>', 'model folder (config.json, model.safetensors, tokenizer files), e.g. from `compactlm pretrain`')
-    .option('--top-k <k>', 'predictions per [MASK]', int(1, 30522), 5)
-    .option('--json', 'print {text, tokens, truncated, masks: [{position, predictions: [{token, token_id, score}]}]} on stdout', false)
+    .description('Predict the tokens behind each [MASK] (fill-mask) or compute mean-pooled sentence vectors (embed) with a ' +
+      'model folder or an export folder, for one text or many (--input / stdin, JSONL out).')
+    .argument('[text]', 'one text (fill-mask: with [MASK] in capitals); without it, texts come from --input or stdin')
+    .requiredOption('--model <dir>', 'model folder (config.json + model.safetensors, e.g. from `compactlm pretrain`) or export folder (onnx/model.onnx, from `compactlm export`)')
+    .option('--task <name>', `${TASKS.join(' | ')}`, choice(TASKS), 'fill-mask')
+    .option('--top-k <k>', 'fill-mask: predictions per [MASK]', int(1, 30522), 5)
+    .option('--json', 'one text: print the result as one JSON object (embed always prints JSON)', false)
+    .option('--input <file>', 'texts, one per line or JSONL {"text": ...} (per line; blank lines skipped) → JSONL results')
+    .option('--batch-size <n>', 'texts per run, padded to the longest', int(1, 4096), DEFAULT_BATCH_SIZE)
+    .option('--int8', 'export folders: run onnx/model_quantized.onnx (one text per run: its activation scales are per batch)', false)
     .option('--device <name>', `execution provider: ${DEVICES.join(' | ')}`, choice(DEVICES), 'cpu')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: one per core)', int(1, 1024))
-    .action(async (text: string, o: { model: string; topK: number; json: boolean; device: Device; threads?: number }) => {
-      const fm = await FillMask.load(o.model, { device: o.device, threads: o.threads });
+    .action(async (text: string | undefined, o: InferOptions) => {
+      const inputs = inputSource(text, o.input);
+      const session = { device: o.device, threads: o.threads, int8: o.int8 };
+      const runner = o.task === 'embed' ? await Embedder.load(o.model, session) : await FillMask.load(o.model, session);
       try {
-        const result = await fm.predict(text, o.topK);
-        if (result.truncated) log().warn('the text is longer than 512 tokens: only the first 510 were used');
-        process.stdout.write(o.json ? `${JSON.stringify(result)}\n` : formatTable(result));
+        if (o.int8 && inputs) log().info('int8: one text per run (per-tensor activation scales would otherwise mix batch mates)');
+        if (!inputs) {
+          // One text: fill-mask prints a table unless --json; an embedding is a vector, printed as JSON.
+          const result = runner instanceof FillMask ? await runner.predict(text!, o.topK) : await runner.embed(text!);
+          const asJson = o.json || !(runner instanceof FillMask);
+          process.stdout.write(asJson ? `${JSON.stringify(result)}\n` : formatTable(result as Awaited<ReturnType<FillMask['predict']>>));
+          return;
+        }
+        const task: BatchTask<object> = runner instanceof FillMask ? runner.task(o.topK) : runner.task();
+        let n = 0;
+        for await (const r of inferBatches(task, inputs.texts, inputs.name, { batchSize: o.batchSize })) {
+          if (!process.stdout.write(`${JSON.stringify(r)}\n`)) await once(process.stdout, 'drain');
+          n++;
+        }
+        if (n === 0) log().warn(`${inputs.name}: no texts (every line is blank)`);
+        else log().info({ texts: n }, `infer: ${n} results`);
       } finally {
-        await fm.close();
+        await runner.close();
       }
     });
   example(
     cmd,
     'compactlm infer "The president addressed the [MASK] of the nation." --model runs/mini',
-    'compactlm infer "Paris is the [MASK] of France." --model runs/mini --top-k 10 --json',
+    'compactlm infer "Paris is the [MASK] of France." --model runs/mini-export --int8 --top-k 10 --json',
+    'compactlm infer --input texts.jsonl --model runs/mini --task embed > vectors.jsonl',
+    'cat texts.txt | compactlm infer --model runs/mini --batch-size 64 > predictions.jsonl',
   );
+}
+
+/** Many texts from --input or piped stdin; undefined for a single text argument. */
+function inputSource(text: string | undefined, input: string | undefined): { texts: AsyncIterable<InputText>; name: string } | undefined {
+  if (text !== undefined && input !== undefined) throw new UserError('give either a text argument or --input <file>, not both');
+  if (text !== undefined) return undefined;
+  if (input !== undefined) {
+    const st = statSync(input, { throwIfNoEntry: false });
+    if (!st) throw new UserError(`${input}: file not found`);
+    if (st.isDirectory()) throw new UserError(`${input}: is a folder, not a file`);
+    return { texts: readInputFile(input), name: input };
+  }
+  if (process.stdin.isTTY) {
+    throw new UserError('no text: give one as an argument, or many with --input <file> or on stdin (one per line or JSONL {"text": ...})');
+  }
+  return { texts: readInputTexts(process.stdin, STDIN_NAME), name: STDIN_NAME };
 }

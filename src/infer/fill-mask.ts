@@ -1,26 +1,23 @@
 /**
- * Fill-mask inference (the Hugging Face `fill-mask` pipeline) on a model folder, with ONNX Runtime:
+ * Fill-mask inference (the Hugging Face `fill-mask` pipeline) on a model folder or an export folder:
  *
- *   const fm = await FillMask.load('runs/mini');                 // config.json + model.safetensors + tokenizer
+ *   const fm = await FillMask.load('runs/mini');                 // or an export folder; { int8: true } for int8
  *   const r = await fm.predict('The capital of France is [MASK].', 5);
- *   // { text, tokens, masks: [{ position, predictions: [{ token, token_id, score }, …] }] }
+ *   // { text, tokens, truncated, masks: [{ position, predictions: [{ token, token_id, score }, …] }] }
+ *   for await (const r of inferBatches(fm.task(5), readInputFile('texts.txt'), 'texts.txt')) …   // many texts
  *
  * Exactly what BertForMaskedLM does on the same folder: the text is encoded as `[CLS] … [SEP]` (truncated to 512
- * keeping the final [SEP]), attention_mask all ones, token_type_ids all zeros; the inference graph
- * (model/artifacts.ts, weights as initializers) gives logits at every position, and each [MASK] position's scores
- * are softmax probabilities over the whole vocabulary (computed in float64 from the float32 logits), top-k by
- * probability (ties: lower id first). `position` is the index in the encoded ids, [CLS] = 0.
+ * keeping the final [SEP]), attention_mask ones, token_type_ids zeros; the encoder (encoder-model.ts: the
+ * inference graph of a model folder, or onnx/model.onnx of an export) gives logits at every position, and each
+ * [MASK] position's scores are softmax probabilities over the whole vocabulary (computed in float64 from the
+ * float32 logits), top-k by probability (ties: lower id first). `position` is the index in the encoded ids,
+ * [CLS] = 0. Batches are right-padded with attention_mask 0, which leaves each text's results unchanged.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import ort from 'onnxruntime-node';
-import { buildInference } from '../model/artifacts.js';
-import { loadModelFolder } from '../model/checkpoint-folder.js';
-import type { BertConfig } from '../model/config.js';
-import { createSession, type SessionConfig } from '../runtime/session.js';
-import { loadTokenizer, type Tokenizer } from '../tokenizer/tokenizer.js';
-import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
+import type { SessionConfig } from '../runtime/session.js';
+import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { UserError } from '../util/errors.js';
+import { problemAt, warnTruncated, type BatchTask, type Encoded } from './batches.js';
+import { EncoderModel } from './encoder-model.js';
 
 export interface Prediction {
   token: string;
@@ -40,52 +37,79 @@ export interface FillMaskResult {
   masks: MaskResult[];
 }
 
-export class FillMask {
-  private constructor(
-    readonly config: BertConfig,
-    readonly tokenizer: Tokenizer,
-    private readonly session: ort.InferenceSession,
-  ) {}
+/** Padded tokens per fill-mask run: 2^25 logits (128 MB) at bert-base's vocabulary is ~1,100 tokens. */
+const LOGITS_BUDGET = 2 ** 25;
 
-  static async load(dir: string, session: SessionConfig = {}): Promise<FillMask> {
-    const { config, params } = await loadModelFolder(dir);
-    // A model folder carries its tokenizer; without one, CompactLM's (the only vocabulary its models use).
-    const tokenizer = await loadTokenizer(existsSync(join(dir, 'tokenizer.json')) ? dir : undefined);
-    if (tokenizer.vocabSize !== config.vocab_size) {
-      throw new UserError(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${config.vocab_size}`);
-    }
-    const spec = buildInference(config, params);
-    return new FillMask(config, tokenizer, await createSession(spec.bytes, session));
+export class FillMask {
+  private constructor(private readonly model: EncoderModel) {}
+
+  get config() {
+    return this.model.config;
   }
 
+  get tokenizer(): Tokenizer {
+    return this.model.tokenizer;
+  }
+
+  /** 'model folder', 'export fp32' or 'export int8'. */
+  get source() {
+    return this.model.source;
+  }
+
+  static async load(dir: string, session: SessionConfig & { int8?: boolean } = {}): Promise<FillMask> {
+    return new FillMask(await EncoderModel.load(dir, { ...session, output: 'logits' }));
+  }
+
+  /** One text (truncation is warned about); an error when it has no [MASK]. */
   async predict(text: string, topK = 5): Promise<FillMaskResult> {
+    const task = this.task(topK);
+    const enc = task.encode(text);
+    if (enc.truncated) warnTruncated(task.maxLength);
+    return (await task.runBatch([enc]))[0];
+  }
+
+  /** Several texts as one padded batch (inferBatches splits long inputs into such batches). */
+  async predictBatch(texts: readonly string[], topK = 5): Promise<FillMaskResult[]> {
+    const task = this.task(topK);
+    return task.runBatch(texts.map((t) => task.encode(t)));
+  }
+
+  /** The batch task for inferBatches, with `topK` predictions per [MASK]. */
+  task(topK: number): BatchTask<FillMaskResult> {
     if (!(Number.isInteger(topK) && topK >= 1)) throw new UserError(`--top-k must be a positive whole number, got ${topK}`);
-    const maxLength = Math.min(MODEL_MAX_LENGTH, this.config.max_position_embeddings);
-    const enc = this.tokenizer.encode(text, null, maxLength);
-    const ids = enc.input_ids;
-    const maskId = this.tokenizer.maskId;
-    const positions = ids.flatMap((id, i) => (id === maskId ? [i] : []));
-    if (positions.length === 0) {
-      throw new UserError(enc.truncated && this.tokenizer.ids(text).includes(maskId)
-        ? `the text's [MASK] tokens are beyond the first ${maxLength} tokens`
-        : 'the text has no [MASK] token (write it in capitals, e.g. "Paris is the [MASK] of France.")');
-    }
-    const T = ids.length;
-    const feeds = {
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, T]),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]),
-      token_type_ids: new ort.Tensor('int64', new BigInt64Array(T), [1, T]),
-    };
-    const { logits } = await this.session.run(feeds);
+    const { model, tokenizer } = this;
     const V = this.config.vocab_size;
-    const all = logits.data as Float32Array;
     const k = Math.min(topK, V);
-    const masks = positions.map((position) => ({ position, predictions: topPredictions(all.subarray(position * V, (position + 1) * V), k, this.tokenizer) }));
-    return { text, tokens: enc.tokens, truncated: enc.truncated, masks };
+    const maxLength = model.maxLength;
+    return {
+      maxLength,
+      maxBatch: model.maxBatch,
+      maxBatchTokens: Math.max(maxLength, Math.floor(LOGITS_BUDGET / V)),
+      encode(text: string, where?: string): Encoded {
+        const enc = tokenizer.encode(text, null, maxLength);
+        if (!enc.input_ids.includes(tokenizer.maskId)) {
+          throw problemAt(where, enc.truncated && tokenizer.ids(text).includes(tokenizer.maskId)
+            ? `the text's [MASK] tokens are beyond the first ${maxLength} tokens`
+            : 'the text has no [MASK] token (write it in capitals, e.g. "Paris is the [MASK] of France.")');
+        }
+        return { text, ids: enc.input_ids, tokens: enc.tokens, truncated: enc.truncated };
+      },
+      async runBatch(batch: readonly Encoded[]): Promise<FillMaskResult[]> {
+        const { data, T } = await model.run(batch.map((e) => e.ids));
+        return batch.map((e, b) => {
+          const positions = e.ids.flatMap((id, i) => (id === tokenizer.maskId ? [i] : []));
+          const masks = positions.map((position) => {
+            const off = (b * T + position) * V;
+            return { position, predictions: topPredictions(data.subarray(off, off + V), k, tokenizer) };
+          });
+          return { text: e.text, tokens: e.tokens, truncated: e.truncated, masks };
+        });
+      },
+    };
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    await this.model.close();
   }
 }
 

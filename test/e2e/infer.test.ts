@@ -1,6 +1,8 @@
 /**
- * `compactlm infer` through the built CLI on a model folder that `compactlm pretrain` just wrote: the table, the
- * --json object (documented in src/cli/infer.ts), top-k, and one-line errors. (npm test builds dist/ first.)
+ * `compactlm infer` through the built CLI on a model folder that `compactlm pretrain` just wrote and on its export
+ * (`compactlm export`): the table, the --json object (documented in src/cli/infer.ts), top-k, many texts from
+ * --input or stdin (plain lines and JSONL → JSONL in order, equal to one-text runs), embed, --int8, and one-line
+ * errors. (npm test builds dist/ first.)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+function run(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', input, env: { ...process.env, CI: '1' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -24,7 +26,9 @@ beforeAll(() => {
   const r = run(['pretrain', '--train', join(root, 'test/fixtures/pretrain-small.csv'), '--out', 'model', '--config', 'tiny.json',
     '--steps', '20', '--batch-size', '8', '--seq-len', '32', '--lr', '1e-2', '--threads', '1']);
   if (r.code !== 0) throw new Error(`pretrain failed: ${r.stderr}`);
-});
+  const e = run(['export', 'model', '--out', 'export', '--samples', '4', '--threads', '1']);
+  if (e.code !== 0) throw new Error(`export failed: ${e.stderr}`);
+}, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('compactlm infer', () => {
@@ -75,5 +79,100 @@ describe('compactlm infer', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr.trim()).toMatch(message);
+  });
+});
+
+interface Pred { token: string; token_id: number; score: number }
+interface FillMaskOut { text: string; tokens: string[]; masks: Array<{ position: number; predictions: Pred[] }> }
+
+function jsonl(stdout: string): unknown[] {
+  return stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+}
+
+function expectSame(a: FillMaskOut, b: FillMaskOut, tol: number): void {
+  expect(a.text).toBe(b.text);
+  expect(a.tokens).toEqual(b.tokens);
+  a.masks.forEach((m, j) => {
+    expect(m.predictions.map((p) => p.token)).toEqual(b.masks[j].predictions.map((p) => p.token));
+    m.predictions.forEach((p, k) => expect(Math.abs(p.score - b.masks[j].predictions[k].score)).toBeLessThanOrEqual(tol));
+  });
+}
+
+const TEXTS = ['The President spoke to the [MASK].', 'We [MASK] the people of the United States, in order to form a more perfect union.', 'a [MASK] b'];
+
+describe('compactlm infer: many texts', () => {
+  test('--input with plain and JSONL lines (blank skipped) → JSONL in order, equal to one-text --json runs (1e-5)', () => {
+    const single = TEXTS.map((t) => JSON.parse(run(['infer', t, '--model', 'model', '--json', '--threads', '1']).stdout) as FillMaskOut);
+    writeFileSync(join(dir, 'texts.txt'), `${TEXTS[0]}\n\n${JSON.stringify({ text: TEXTS[1], id: 2 })}\r\n${TEXTS[2]}\n`);
+    const r = run(['infer', '--input', 'texts.txt', '--model', 'model', '--batch-size', '2', '--threads', '1']);
+    expect(r.code).toBe(0);
+    const out = jsonl(r.stdout) as FillMaskOut[];
+    expect(out).toHaveLength(3);
+    out.forEach((o, i) => expectSame(o, single[i], 1e-5));
+  });
+
+  test('stdin without a text argument: same JSONL as --input', () => {
+    const input = TEXTS.join('\n');
+    writeFileSync(join(dir, 'same.txt'), input);
+    const piped = run(['infer', '--model', 'model', '--threads', '1'], input);
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toBe(run(['infer', '--input', 'same.txt', '--model', 'model', '--threads', '1']).stdout);
+  });
+
+  test('export folder: fp32 agrees with the model folder (same tokens, 1e-4); --int8 runs one text per run', () => {
+    writeFileSync(join(dir, 'e.txt'), TEXTS.join('\n'));
+    const model = jsonl(run(['infer', '--input', 'e.txt', '--model', 'model']).stdout) as FillMaskOut[];
+    const fp32 = run(['infer', '--input', 'e.txt', '--model', 'export']);
+    expect(fp32.code).toBe(0);
+    (jsonl(fp32.stdout) as FillMaskOut[]).forEach((o, i) => expectSame(o, model[i], 1e-4));
+    const int8 = run(['infer', '--input', 'e.txt', '--model', 'export', '--int8', '--top-k', '3']);
+    expect(int8.code).toBe(0);
+    const q = jsonl(int8.stdout) as FillMaskOut[];
+    expect(q.map((o) => o.text)).toEqual(TEXTS);
+    const one = JSON.parse(run(['infer', TEXTS[1], '--model', 'export', '--int8', '--top-k', '3', '--json']).stdout) as FillMaskOut;
+    expectSame(q[1], one, 0);
+  });
+
+  test('--task embed: {text, embedding, dim} for one text and JSONL for many, batch = single', () => {
+    const one = run(['infer', TEXTS[0], '--model', 'model', '--task', 'embed']);
+    expect(one.code).toBe(0);
+    const e = JSON.parse(one.stdout);
+    expect(Object.keys(e)).toEqual(['text', 'embedding', 'dim']);
+    expect(e.dim).toBe(32);
+    expect(e.embedding).toHaveLength(32);
+    const many = run(['infer', '--model', 'model', '--task', 'embed'], TEXTS.join('\n'));
+    expect(many.code).toBe(0);
+    const es = jsonl(many.stdout) as Array<{ embedding: number[] }>;
+    expect(es).toHaveLength(3);
+    es[0].embedding.forEach((v, h) => expect(Math.abs(v - e.embedding[h])).toBeLessThan(1e-5));
+  });
+
+  test('a text over 512 tokens: a warning naming the line, the result still written', () => {
+    writeFileSync(join(dir, 'long.txt'), `short [MASK]\n[MASK] ${'word '.repeat(600)}\n`);
+    const r = run(['infer', '--input', 'long.txt', '--model', 'model', '--top-k', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/long\.txt:2: the text is longer than 512 tokens/);
+    expect((jsonl(r.stdout) as FillMaskOut[])[1].tokens).toHaveLength(512);
+  });
+
+  test.each([
+    ['bad.jsonl', 'a [MASK]\n{"text": "b [MASK]"\n', [], /^compactlm: error: bad\.jsonl:2: not valid JSON/],
+    ['nomask.txt', 'a [MASK]\n\nno mask here\n', [], /^compactlm: error: nomask\.txt:3: the text has no \[MASK\] token/],
+    ['ok.txt', 'a [MASK]\n', ['--int8'], /^compactlm: error: --int8 needs an export folder .*model is a model folder/],
+    ['ok2.txt', 'a [MASK]\n', ['--model', 'export', '--task', 'embed'], /^compactlm: error: .*model\.onnx: has only the output\(s\) logits, and --task embed needs last_hidden_state/],
+  ])('%s → one-line error naming the line', (file, content, extra, message) => {
+    writeFileSync(join(dir, file), content);
+    const r = run(['infer', '--input', file, '--model', 'model', ...(extra as string[])]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(message);
+  });
+
+  test('a text argument and --input together, or a missing --input file: one-line errors', () => {
+    const both = run(['infer', 'a [MASK]', '--input', 'ok.txt', '--model', 'model']);
+    expect(both.stderr.trim()).toMatch(/^compactlm: error: give either a text argument or --input <file>, not both$/);
+    const missing = run(['infer', '--input', 'missing.txt', '--model', 'model']);
+    expect(missing.stderr.trim()).toMatch(/^compactlm: error: missing\.txt: file not found$/);
+    expect(missing.code).not.toBe(0);
   });
 });

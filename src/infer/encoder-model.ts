@@ -1,0 +1,135 @@
+/**
+ * The BERT encoder behind every `infer` task, from either kind of folder:
+ *
+ *   const m = await EncoderModel.load('runs/mini', { output: 'logits' });            // model folder
+ *   const m = await EncoderModel.load('runs/mini-export', { output: 'logits', int8: true });  // export folder
+ *   const { data, T } = await m.run([[101, 7592, 102], [101, 103, 2003, 102]]);     // data: [B, T, width]
+ *
+ * - Model folder (config.json + model.safetensors): the inference graph of model/artifacts.ts `buildInference`,
+ *   weights as initializers, with the one output asked for (`logits` [B,T,V] or `last_hidden_state` [B,T,H]).
+ * - Export folder (has onnx/model.onnx): that file on onnxruntime-node directly (fp32), or with `int8`
+ *   onnx/model_quantized.onnx. Its dynamic-quantized activations take one scale per tensor over the whole batch,
+ *   padding included, so a text's int8 results would depend on its batch mates: `maxBatch` is 1 for int8 (as the
+ *   export's own check runs it).
+ *
+ * A batch is padded on the right to its longest row with [PAD] and attention_mask 0 (token_type_ids 0): padded keys
+ * get finfo.min in the attention scores, so each row's outputs equal its unpadded ones up to float rounding.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
+import { MODEL_FILE, QUANTIZED_FILE } from '../export/export-folder.js';
+import { buildInference, type InferenceOutput } from '../model/artifacts.js';
+import { CONFIG_FILE, loadModelFolder } from '../model/checkpoint-folder.js';
+import { loadConfig, type BertConfig } from '../model/config.js';
+import { createSession, type SessionConfig } from '../runtime/session.js';
+import { loadTokenizer, type Tokenizer } from '../tokenizer/tokenizer.js';
+import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
+import { UserError } from '../util/errors.js';
+
+export interface EncoderLoadOptions extends SessionConfig {
+  output: InferenceOutput;
+  /** Export folders only: run onnx/model_quantized.onnx instead of onnx/model.onnx. */
+  int8?: boolean;
+}
+
+export type EncoderSource = 'model folder' | 'export fp32' | 'export int8';
+
+/** True when `dir` is an export folder (it has onnx/model.onnx). */
+export function isExportFolder(dir: string): boolean {
+  return existsSync(join(dir, MODEL_FILE));
+}
+
+export class EncoderModel {
+  private constructor(
+    readonly config: BertConfig,
+    readonly tokenizer: Tokenizer,
+    readonly output: InferenceOutput,
+    readonly source: EncoderSource,
+    private readonly session: ort.InferenceSession,
+  ) {}
+
+  /** Width of the output's last dim: V for logits, H for last_hidden_state. */
+  get width(): number {
+    return this.output === 'logits' ? this.config.vocab_size : this.config.hidden_size;
+  }
+
+  /** Rows per run: 1 for int8 (see the file comment), otherwise unbounded. */
+  get maxBatch(): number {
+    return this.source === 'export int8' ? 1 : Infinity;
+  }
+
+  /** Longest encoded text, [CLS] and [SEP] included. */
+  get maxLength(): number {
+    return Math.min(MODEL_MAX_LENGTH, this.config.max_position_embeddings);
+  }
+
+  static async load(dir: string, o: EncoderLoadOptions): Promise<EncoderModel> {
+    const st = statSync(dir, { throwIfNoEntry: false });
+    if (!st || !st.isDirectory()) throw new UserError(`${dir}: model folder not found`);
+    const session: SessionConfig = { device: o.device, threads: o.threads };
+    if (!isExportFolder(dir)) {
+      if (o.int8) {
+        throw new UserError(`--int8 needs an export folder (onnx/model_quantized.onnx) but ${dir} is a model folder: ` +
+          `run \`compactlm export ${dir} --out <export-dir>\` and pass --model <export-dir>`);
+      }
+      const { config, params } = await loadModelFolder(dir);
+      const tokenizer = await folderTokenizer(dir, config);
+      const spec = buildInference(config, params, { outputs: [o.output] });
+      return new EncoderModel(config, tokenizer, o.output, 'model folder', await createSession(spec.bytes, session));
+    }
+    const file = join(dir, o.int8 ? QUANTIZED_FILE : MODEL_FILE);
+    if (!existsSync(file)) {
+      throw new UserError(`${file}: not found (the export was written with --quantize none): re-export with --quantize int8, or drop --int8`);
+    }
+    const config = await loadConfig(join(dir, CONFIG_FILE));
+    const tokenizer = await folderTokenizer(dir, config);
+    const s = await createSession(file, session);
+    if (!s.outputNames.includes(o.output)) {
+      await s.release();
+      throw new UserError(o.output === 'last_hidden_state'
+        ? `${file}: has only the output(s) ${s.outputNames.join(', ')}, and --task embed needs last_hidden_state: run embed on the model folder the export came from`
+        : `${file}: has no output ${o.output} (it has ${s.outputNames.join(', ')})`);
+    }
+    return new EncoderModel(config, tokenizer, o.output, o.int8 ? 'export int8' : 'export fp32', s);
+  }
+
+  /** Runs token-id rows (each [CLS] … [SEP]) as one right-padded batch → the output, [B, T, width] row-major. */
+  async run(rows: readonly (readonly number[])[]): Promise<{ data: Float32Array; T: number }> {
+    if (rows.length === 0) return { data: new Float32Array(0), T: 0 };
+    if (rows.length > this.maxBatch) throw new Error(`EncoderModel.run: ${rows.length} rows > maxBatch ${this.maxBatch}`);
+    const B = rows.length;
+    const T = Math.max(...rows.map((r) => r.length));
+    const ids = new BigInt64Array(B * T).fill(BigInt(this.tokenizer.padId));
+    const mask = new BigInt64Array(B * T);
+    rows.forEach((r, b) => r.forEach((id, t) => {
+      ids[b * T + t] = BigInt(id);
+      mask[b * T + t] = 1n;
+    }));
+    const all: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', ids, [B, T]),
+      attention_mask: new ort.Tensor('int64', mask, [B, T]),
+      token_type_ids: new ort.Tensor('int64', new BigInt64Array(B * T), [B, T]),
+    };
+    // Feed what the graph declares: exports made elsewhere may have no token_type_ids input.
+    const feeds = Object.fromEntries(this.session.inputNames.map((n) => {
+      if (!all[n]) throw new UserError(`the model has an input ${n} that a BERT encoder does not take`);
+      return [n, all[n]];
+    }));
+    const out = (await this.session.run(feeds, [this.output]))[this.output];
+    return { data: out.data as Float32Array, T };
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** A folder's own tokenizer when it has one, else CompactLM's (the only vocabulary its models use). */
+async function folderTokenizer(dir: string, config: BertConfig): Promise<Tokenizer> {
+  const tokenizer = await loadTokenizer(existsSync(join(dir, 'tokenizer.json')) ? dir : undefined);
+  if (tokenizer.vocabSize !== config.vocab_size) {
+    throw new UserError(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${config.vocab_size}`);
+  }
+  return tokenizer;
+}
