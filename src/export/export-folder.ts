@@ -4,10 +4,12 @@
  *   <out>/config.json  tokenizer.json  tokenizer_config.json  vocab.txt  special_tokens_map.json
  *        onnx/model.onnx             fp32, weights as initializers            (transformers.js `quantized: false`)
  *        onnx/model_quantized.onnx   int8 weights, dynamic activations        (transformers.js `quantized: true`)
- *        export.json                 what was checked: opset, sizes, fp32 Δlogit, int8 agreement
+ *        export.json                 what was checked: opset, sizes, fp32 Δlogit and Δhidden, int8 agreement
  *
- * Both models: inputs input_ids, attention_mask, token_type_ids (int64 [batch_size, sequence_length]), output
- * logits (float32 [batch_size, sequence_length, vocab]). The default opset 17 with IR version 8 loads in
+ * Both models: inputs input_ids, attention_mask, token_type_ids (int64 [batch_size, sequence_length]), outputs
+ * logits (float32 [batch_size, sequence_length, vocab]) and then last_hidden_state (float32 [batch_size,
+ * sequence_length, hidden], the encoder output before the MLM head, for `infer --task embed`); logits comes first
+ * because transformers.js's fill-mask reads it by name and other tools take output 0. The default opset 17 with IR version 8 loads in
  * onnxruntime-node 1.30 and in the onnxruntime-node 1.14 bundled with @xenova/transformers 2.17.2 (which reads
  * IR ≤ 8 and opset ≤ 18): GELU is the erf composite, LayerNormalization is opset 17's.
  *
@@ -58,8 +60,9 @@ export function checkOpset(opset: number): void {
 }
 
 /**
- * The export graph: bert.ts's BertForMaskedLM with symbolic batch/sequence dims, logits at every position. The same
- * model definition as the training graphs; only the opset (and so the GELU form) is chosen for the runtimes.
+ * The export graph: bert.ts's BertForMaskedLM with symbolic batch/sequence dims, logits and last_hidden_state at
+ * every position. The same model definition as the training graphs; only the opset (and so the GELU form) is chosen
+ * for the runtimes.
  */
 export function buildExportGraph(config: BertConfig, opset = DEFAULT_OPSET): Graph {
   checkOpset(opset);
@@ -67,7 +70,9 @@ export function buildExportGraph(config: BertConfig, opset = DEFAULT_OPSET): Gra
   // Example dims 2×3 are labels only: with dynamic: true every op takes the real dims at run time.
   const bert = new BertForMaskedLM(g, config, { batchSize: 2, seqLen: 3, dynamic: true });
   for (const v of [bert.inputIds, bert.attentionMask, bert.tokenTypeIds]) v.dims = DYNAMIC_DIMS;
-  g.output(bert.unflattenRows(bert.mlmLogits(bert.encode())), 'logits', { dims: [...DYNAMIC_DIMS, config.vocab_size] });
+  const rows = bert.encode();
+  g.output(bert.unflattenRows(bert.mlmLogits(rows)), 'logits', { dims: [...DYNAMIC_DIMS, config.vocab_size] });
+  g.output(bert.unflattenRows(rows), 'last_hidden_state', { dims: [...DYNAMIC_DIMS, config.hidden_size] });
   return g;
 }
 

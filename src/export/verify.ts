@@ -2,8 +2,8 @@
  * Checks an export before it is published, on a validation sample of sentences:
  *
  * - fp32: onnx/model.onnx (opset 17, dynamic dims, as written to disk) against the training side's own inference
- *   graph (model/artifacts.ts `buildInference`, opset 20, weights from the model folder): max |Δlogit| over every
- *   position of every padded batch must be ≤ 1e-4, else the export fails.
+ *   graph (model/artifacts.ts `buildInference`, opset 20, weights from the model folder): max |Δlogit| and max
+ *   |Δlast_hidden_state| over every position of every padded batch must each be ≤ 1e-4, else the export fails.
  * - int8: onnx/model_quantized.onnx against fp32 on masked-LM inputs: 15% of each sentence's content tokens are
  *   replaced by [MASK] (at least one), and the arg-max token at those positions is compared (top-1 agreement), plus
  *   how often each model predicts the original token (masked-LM accuracy). int8 runs one sentence per call: its
@@ -21,8 +21,10 @@ import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 
-/** The fp32 export must reproduce the training graph's logits to this (absolute). */
+/** The fp32 export must reproduce the training graph's logits and last_hidden_state to this (absolute). */
 export const FP32_TOLERANCE = 1e-4;
+/** The outputs of both export models, in order (logits first: fill-mask pipelines read it, or output 0). */
+export const EXPORT_OUTPUTS = ['logits', 'last_hidden_state'] as const;
 /** Share of content tokens masked for the int8 agreement check (BERT's 15%). */
 export const MASK_FRACTION = 0.15;
 
@@ -133,6 +135,8 @@ export interface Verification {
   tokens: number;
   /** max |Δlogit| between onnx/model.onnx and the training-side inference graph. */
   fp32MaxAbsDiff: number;
+  /** max |Δlast_hidden_state| between the same two (the encoder output `infer --task embed` pools). */
+  fp32HiddenMaxAbsDiff: number;
   int8?: {
     maskedTokens: number;
     /** Share of masked positions where int8 and fp32 pick the same top-1 token. */
@@ -158,14 +162,26 @@ export interface VerifyOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** Largest |a − b| over two equal-length arrays, folded into `max`; a NaN makes it Infinity. */
+function maxAbsDiff(a: Float32Array, b: Float32Array, max: number): number {
+  if (a.length !== b.length) return Infinity;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= max)) max = Number.isNaN(d) ? Infinity : d;
+  }
+  return max;
+}
+
 /** Runs the checks above; throws a UserError when fp32 differs from the training graph by more than 1e-4. */
 export async function verifyExport(o: VerifyOptions): Promise<Verification> {
   const V = o.config.vocab_size;
-  const reference = await createSession(buildInference(o.config, o.params).bytes, { threads: o.threads });
+  const reference = await createSession(buildInference(o.config, o.params, { outputs: ['logits', 'last_hidden_state'] }).bytes,
+    { threads: o.threads });
   const fp32 = await createSession(o.fp32Path, { threads: o.threads });
   const int8 = o.int8Path ? await createSession(o.int8Path, { threads: o.threads }) : undefined;
   const batches = makeBatches(o.sample.ids.map((r) => r.length), V, o.batchSize ?? 16);
   let maxFp32 = 0;
+  let maxHidden = 0;
   let maxInt8 = 0;
   let tokens = 0;
   let masked = 0;
@@ -174,15 +190,19 @@ export async function verifyExport(o: VerifyOptions): Promise<Verification> {
   let int8Right = 0;
   let done = 0;
   try {
+    for (const [path, s] of [[o.fp32Path, fp32], [o.int8Path, int8]] as const) {
+      if (s && s.outputNames.join() !== EXPORT_OUTPUTS.join()) {
+        throw new UserError(`export check failed: ${path} has outputs ${s.outputNames.join(', ')}, expected ${EXPORT_OUTPUTS.join(', ')}`);
+      }
+    }
     for (const batch of batches) {
       const rows = batch.map((i) => o.sample.ids[i]);
       const { feeds, T } = batchFeeds(rows);
-      const ref = (await reference.run(feeds)).logits.data as Float32Array;
-      const got = (await fp32.run(feeds)).logits.data as Float32Array;
-      for (let i = 0; i < ref.length; i++) {
-        const d = Math.abs(ref[i] - got[i]);
-        if (!(d <= maxFp32)) maxFp32 = Number.isNaN(d) ? Infinity : d;
-      }
+      const ref = await reference.run(feeds);
+      const out = await fp32.run(feeds);
+      const got = out.logits.data as Float32Array;
+      maxFp32 = maxAbsDiff(ref.logits.data as Float32Array, got, maxFp32);
+      maxHidden = maxAbsDiff(ref.last_hidden_state.data as Float32Array, out.last_hidden_state.data as Float32Array, maxHidden);
       tokens += rows.reduce((n, r) => n + r.length, 0);
       done += rows.length;
       o.onProgress?.(done, o.sample.ids.length);
@@ -212,7 +232,10 @@ export async function verifyExport(o: VerifyOptions): Promise<Verification> {
   if (!(maxFp32 <= FP32_TOLERANCE)) {
     throw new UserError(`export check failed: onnx/model.onnx differs from the training graph by max |Δlogit| = ${maxFp32.toExponential(3)} > ${FP32_TOLERANCE}`);
   }
-  const result: Verification = { sentences: o.sample.ids.length, tokens, fp32MaxAbsDiff: maxFp32 };
+  if (!(maxHidden <= FP32_TOLERANCE)) {
+    throw new UserError(`export check failed: onnx/model.onnx differs from the training graph by max |Δlast_hidden_state| = ${maxHidden.toExponential(3)} > ${FP32_TOLERANCE}`);
+  }
+  const result: Verification = { sentences: o.sample.ids.length, tokens, fp32MaxAbsDiff: maxFp32, fp32HiddenMaxAbsDiff: maxHidden };
   if (int8) {
     result.int8 = {
       maskedTokens: masked,

@@ -7,8 +7,9 @@
  * Pooling is sentence-transformers' `Pooling(pooling_mode_mean_tokens=True)`: Σ_t mask_t·h_t / Σ_t mask_t over the
  * positions with attention_mask 1, so [CLS] and [SEP] are included and padding is not; the vector is not
  * normalized (divide by its L2 norm for cosine similarity). The sum is taken in float64 from the float32 states.
- * Model folders run the inference graph with the output last_hidden_state; export folders need an
- * onnx/model.onnx that outputs last_hidden_state (CompactLM's export writes logits only: use the model folder).
+ * Model folders run the inference graph with the output last_hidden_state; export folders use the
+ * last_hidden_state output that `compactlm export` writes next to logits (an ONNX file from another tool without
+ * it gets a one-line error).
  */
 import type { SessionConfig } from '../runtime/session.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';

@@ -41,10 +41,34 @@ test('export --json: fp32 + int8 folder, summary on stdout', () => {
     'special_tokens_map.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx']);
   expect(s.sizeRatio).toBeLessThanOrEqual(0.35);
   expect(s.verification.fp32MaxAbsDiff).toBeLessThanOrEqual(1e-4);
+  expect(s.verification.fp32HiddenMaxAbsDiff).toBeLessThanOrEqual(1e-4);
   expect(s.verification.int8.top1Agreement).toBeGreaterThan(0.8);
   for (const f of s.files) expect(existsSync(join(dir, 'exp', f.path))).toBe(true);
   // logs went to stderr as JSON lines
   for (const line of r.stderr.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+});
+
+test('infer --task embed on the export folder (fp32 and --int8) equals the model folder\'s embedding', () => {
+  // needs the 'exp' folder written by the first test
+  const text = 'The weather is lovely today.';
+  const embed = (...args: string[]) => {
+    const r = run(['infer', text, '--task', 'embed', ...args], dir);
+    expect(r.code).toBe(0);
+    return JSON.parse(r.stdout) as { text: string; embedding: number[]; dim: number };
+  };
+  const ref = embed('--model', 'model');
+  const fp32 = embed('--model', 'exp');
+  const int8 = embed('--model', 'exp', '--int8');
+  expect(ref.dim).toBe(32);
+  for (const e of [fp32, int8]) {
+    expect(e.text).toBe(text);
+    expect(e.dim).toBe(32);
+  }
+  fp32.embedding.forEach((v, h) => expect(Math.abs(v - ref.embedding[h])).toBeLessThanOrEqual(1e-4));
+  const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0) /
+    Math.sqrt(a.reduce((s, x) => s + x * x, 0) * b.reduce((s, x) => s + x * x, 0));
+  expect(cos(int8.embedding, ref.embedding)).toBeGreaterThan(0.99);
+  expect(int8.embedding).not.toEqual(fp32.embedding); // really the int8 model
 });
 
 test('--quantize none writes only the fp32 model', () => {

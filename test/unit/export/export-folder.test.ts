@@ -14,6 +14,8 @@ import { batchFeeds, BUILTIN_VAL, loadValTexts, maskSample, verifyExport } from 
 import { loadTokenizer } from '../../../src/tokenizer/tokenizer.js';
 import { UserError } from '../../../src/util/errors.js';
 import { makeConfig } from '../../../src/model/config.js';
+import { BertForMaskedLM } from '../../../src/model/bert.js';
+import { Graph } from '../../../src/onnx/graph.js';
 import { TINY, tinyModel } from './tiny-model.js';
 
 const V = 30522;
@@ -55,14 +57,18 @@ describe('export folder', () => {
   test.each([MODEL_FILE, QUANTIZED_FILE])('%s: inputs/outputs, symbolic batch and sequence, runs two shapes', async (file) => {
     const session = await ort.InferenceSession.create(join(outDir, file));
     expect(session.inputNames).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
-    expect(session.outputNames).toEqual(['logits']);
+    // logits first: transformers.js's fill-mask reads it by name, other tools take output 0
+    expect(session.outputNames).toEqual(['logits', 'last_hidden_state']);
     for (const m of session.inputMetadata) expect(m).toMatchObject({ type: 'int64', shape: ['batch_size', 'sequence_length'] });
     expect(session.outputMetadata[0]).toMatchObject({ type: 'float32', shape: ['batch_size', 'sequence_length', V] });
+    expect(session.outputMetadata[1]).toMatchObject({ type: 'float32', shape: ['batch_size', 'sequence_length', 32] });
     for (const rows of [[[101, 7592, 102]], [[101, 2023, 2003, 1037, 3231, 102], [101, 103, 102], [101, 2000, 2001, 2002, 102]]]) {
       const { feeds, T } = batchFeeds(rows);
-      const logits = (await session.run(feeds)).logits;
+      const { logits, last_hidden_state: hidden } = await session.run(feeds);
       expect(logits.dims).toEqual([rows.length, T, V]);
+      expect(hidden.dims).toEqual([rows.length, T, 32]);
       expect(Array.from(logits.data as Float32Array).every(Number.isFinite)).toBe(true);
+      expect(Array.from(hidden.data as Float32Array).every(Number.isFinite)).toBe(true);
     }
     await session.release();
   });
@@ -81,6 +87,7 @@ describe('export folder', () => {
     const v = summary.verification;
     expect(v.sentences).toBe(32);
     expect(v.fp32MaxAbsDiff).toBeLessThanOrEqual(1e-4);
+    expect(v.fp32HiddenMaxAbsDiff).toBeLessThanOrEqual(1e-4);
     expect(v.int8!.maskedTokens).toBeGreaterThan(32);
     // Random-init MLM logits are nearly uniform (top-1 gap ≈ int8 noise), so this bound is loose; the export
     // itself warns below 99%, the target for trained models.
@@ -100,6 +107,41 @@ describe('export folder', () => {
     expect(crossed.int8!.top1Agreement).toBeLessThan(0.2);
     rmSync(join(root, 'other'), { recursive: true });
     rmSync(other);
+  });
+
+  test('the fp32 check also fails when only last_hidden_state differs (logits equal)', async () => {
+    const shifted = join(root, 'shifted.onnx');
+    const config = makeConfig('tiny', TINY);
+    const g = new Graph({ name: 'shifted', opset: 17 });
+    const bert = new BertForMaskedLM(g, config, { batchSize: 2, seqLen: 3, dynamic: true });
+    const rows = bert.encode();
+    g.output(bert.unflattenRows(bert.mlmLogits(rows)), 'logits', { dims: ['batch_size', 'sequence_length', V] });
+    const off = g.constant('float32', [1], Float32Array.of(1e-3));
+    g.output(bert.unflattenRows(g.add(rows, off)), 'last_hidden_state', { dims: ['batch_size', 'sequence_length', 32] });
+    writeFileSync(shifted, g.toBytes({ weights: params, irVersion: 8 }));
+    const sample = maskSample(await loadTokenizer(outDir), await loadValTexts(BUILTIN_VAL, 'text', 4, 1), 32, 1);
+    await expect(verifyExport({ config, params, sample, fp32Path: shifted }))
+      .rejects.toThrow(/export check failed: onnx\/model.onnx differs from the training graph by max \|Δlast_hidden_state\| = 1\.0\d*e-3 > 0\.0001/);
+    rmSync(shifted);
+  });
+
+  test('int8 last_hidden_state stays close to fp32 (quantized matmuls upstream, one sentence per run)', async () => {
+    const fp32 = await ort.InferenceSession.create(join(outDir, MODEL_FILE));
+    const int8 = await ort.InferenceSession.create(join(outDir, QUANTIZED_FILE));
+    const { feeds } = batchFeeds([[101, 2023, 2003, 1037, 3231, 102]]);
+    const a = (await fp32.run(feeds)).last_hidden_state.data as Float32Array;
+    const b = (await int8.run(feeds)).last_hidden_state.data as Float32Array;
+    let [dot, na, nb, maxDiff] = [0, 0, 0, 0];
+    for (let i = 0; i < a.length; i++) {
+      dot += a[i] * b[i];
+      na += a[i] * a[i];
+      nb += b[i] * b[i];
+      maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+    }
+    expect(dot / Math.sqrt(na * nb)).toBeGreaterThan(0.99);
+    expect(maxDiff).toBeGreaterThan(0); // really the quantized path
+    await fp32.release();
+    await int8.release();
   });
 
   test('--min-agreement above what int8 reaches fails and writes nothing', async () => {

@@ -4,7 +4,7 @@
  * top tokens are well separated), as a model folder and as an export folder written by exportModel:
  * padded batches equal one-text runs (1e-5), export fp32 equals the model folder (same top tokens, scores to 1e-4),
  * int8 runs one text per run, embed is the mean of last_hidden_state over [CLS] … [SEP] (checked against the
- * inference graph's output computed by hand), and bad inputs are one-line errors naming the line.
+ * inference graph's output computed by hand) and the export folder's embedding equals the model folder's (1e-4), and bad inputs are one-line errors naming the line.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -136,6 +136,30 @@ describe('infer in batches', () => {
     await session.release();
   });
 
+  test('embed from the export folder (fp32) equals the model folder to 1e-4; --int8 is close', async () => {
+    const fromExport = await Embedder.load(exportDir, { threads: 1 });
+    const fromInt8 = await Embedder.load(exportDir, { threads: 1, int8: true });
+    try {
+      const ref = await emb.embedBatch(TEXTS);
+      const got = await fromExport.embedBatch(TEXTS);
+      const q = [];
+      for (const t of TEXTS) q.push(await fromInt8.embed(t)); // int8: one text per run
+      let maxDiff = 0;
+      for (const [i, r] of ref.entries()) {
+        expect(got[i].text).toBe(r.text);
+        expect(got[i].dim).toBe(r.dim);
+        r.embedding.forEach((v, h) => (maxDiff = Math.max(maxDiff, Math.abs(v - got[i].embedding[h]))));
+        const dot = r.embedding.reduce((s, v, h) => s + v * q[i].embedding[h], 0);
+        const norm = (a: number[]) => Math.sqrt(a.reduce((s, v) => s + v * v, 0));
+        expect(dot / (norm(r.embedding) * norm(q[i].embedding))).toBeGreaterThan(0.99);
+      }
+      expect(maxDiff).toBeLessThanOrEqual(1e-4);
+    } finally {
+      await fromExport.close();
+      await fromInt8.close();
+    }
+  });
+
   test('texts over 512 tokens are truncated keeping [SEP]; the [MASK] must survive truncation', async () => {
     const long = `${'word '.repeat(600)}[MASK]`;
     const early = `[MASK] ${'word '.repeat(600)}`;
@@ -149,10 +173,9 @@ describe('infer in batches', () => {
       .toThrow(/^in\.txt:2: the text's \[MASK\] tokens are beyond the first 512 tokens$/);
   });
 
-  test('bad inputs: no [MASK] names the line; embed on a logits-only export, --int8 on a model folder', async () => {
+  test('bad inputs: no [MASK] names the line; --int8 on a model folder; a missing folder', async () => {
     await expect(collect(inferBatches(fm.task(5), lines(['a [MASK]', 'b [MASK]', 'no mask']), 'in.jsonl'))).rejects
       .toThrow(/^in\.jsonl:3: the text has no \[MASK\] token/);
-    await expect(Embedder.load(exportDir)).rejects.toThrow(/model\.onnx: has only the output\(s\) logits, and --task embed needs last_hidden_state/);
     await expect(FillMask.load(modelDir, { int8: true })).rejects.toThrow(/--int8 needs an export folder .* is a model folder: run `compactlm export/);
     await expect(FillMask.load(join(root, 'nowhere'))).rejects.toThrow(/nowhere: model folder not found/);
   });
