@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Distillation throughput (dist/distill/distill.js) next to plain pretraining of the same student: the teacher's
+// forward pass (logits at the masked positions only) runs on the main thread while the worker runs the student's
+// step, so its cost shows as the difference in ms/step. Default: a random-init BERT-mini teacher (H256 L4) and a
+// tiny student (H128 L2) on datasets/prose.csv, B=16, T=128, 2 threads; median ms/step after 3 warm-up steps.
+//
+//   npm run bench -- distill        env: BENCH_TEACHER=mini  BENCH_STUDENT=tiny  BENCH_STEPS=12  BENCH_THREADS=2  BENCH_B=16  BENCH_T=128
+//
+// Prints: {"bench":"distill","teacher":...,"student":...,"ms_per_step":...,"pretrain_ms_per_step":...,"teacher_overhead":...}
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { distill } from '../dist/distill/distill.js';
+import { pretrain } from '../dist/train/pretrain.js';
+import { saveModelFolder } from '../dist/model/checkpoint-folder.js';
+import { makeConfig } from '../dist/model/config.js';
+import { initParams } from '../dist/model/params.js';
+import { writeTokenizerFiles } from '../dist/tokenizer/tokenizer-json.js';
+import { configureLogger } from '../dist/util/log.js';
+import { Rng } from '../dist/util/rng.js';
+
+process.env.COMPACTLM_LOG_LEVEL ??= 'warn';
+configureLogger({ json: false, verbose: false });
+const teacherPreset = process.env.BENCH_TEACHER ?? 'mini';
+const studentPreset = process.env.BENCH_STUDENT ?? 'tiny';
+const steps = Number(process.env.BENCH_STEPS ?? 12);
+const threads = Number(process.env.BENCH_THREADS ?? 2);
+const B = Number(process.env.BENCH_B ?? 16);
+const T = Number(process.env.BENCH_T ?? 128);
+const warm = 3;
+
+const medianMs = (out) => {
+  const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => 'loss' in r);
+  const ms = rows.slice(warm, -1).map((r) => (B * T * 1000) / r.tokens_per_s).sort((a, b) => a - b);
+  return ms[Math.floor(ms.length / 2)];
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-distill-'));
+try {
+  const teacherConfig = makeConfig(teacherPreset);
+  await saveModelFolder(join(dir, 'teacher'), teacherConfig, initParams(teacherConfig, new Rng(1)), { writeExtraFiles: writeTokenizerFiles });
+  const common = {
+    train: 'datasets/prose.csv', steps: 1000, stopAfter: steps, batchSize: B, seqLen: T, lr: 5e-4, warmup: 0.06, schedule: 'linear',
+    weightDecay: 0.01, gradAccum: 1, evalEvery: 1000, saveEvery: 1000, seed: 1, threads,
+  };
+  await distill({ ...common, teacher: join(dir, 'teacher'), studentPreset, out: join(dir, 'distill') });
+  await pretrain({ ...common, preset: studentPreset, loss: 'ce', out: join(dir, 'pretrain') });
+  const [d, p] = [medianMs(join(dir, 'distill')), medianMs(join(dir, 'pretrain'))];
+  console.log(JSON.stringify({
+    bench: 'distill', teacher: teacherPreset, student: studentPreset, batch_size: B, seq_len: T, threads, steps: steps - warm - 1,
+    ms_per_step: +d.toFixed(1), tokens_per_s: Math.round((B * T * 1000) / d), pretrain_ms_per_step: +p.toFixed(1),
+    teacher_overhead: +(d / p).toFixed(2), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  }));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,41 @@
+/**
+ * The batch source of distillation: pretraining's masked-LM batches (mlm-batches.ts: same data order, masking and
+ * dropout draws, same state in checkpoints), each micro-batch with the teacher's logits at its masked positions
+ * added as the `teacher_logits` feed [B·M, V] of the distillation train graph.
+ *
+ * The teacher sees exactly the student's corrupted input ([MASK]/random/unchanged tokens), without dropout, as in
+ * DistilBERT's distiller (`t_logits = self.teacher(input_ids=…, attention_mask=…)` under no_grad). It runs on the
+ * main thread while the worker runs the student's previous step (the trainer draws batch s+1 during step s), so
+ * the two overlap. Its logits are a pure function of the batch, so a resumed run recomputes the same ones.
+ */
+import { f32, type WireFeeds } from '../runtime/wire.js';
+import type { MlmBatchSource } from '../train/mlm-batches.js';
+import type { BatchSource } from '../train/trainer.js';
+import type { MaskedLogits } from './teacher.js';
+
+export const TEACHER_LOGITS = 'teacher_logits';
+
+export class DistillBatchSource implements BatchSource {
+  constructor(
+    readonly inner: MlmBatchSource,
+    readonly teacher: MaskedLogits,
+    readonly vocabSize: number,
+  ) {}
+
+  get tokensPerMicroBatch(): number {
+    return this.inner.tokensPerMicroBatch;
+  }
+
+  async next(k: number): Promise<WireFeeds[]> {
+    const batches = this.inner.next(k);
+    for (const feeds of batches) {
+      const rows = feeds.masked_positions.dims[0];
+      feeds[TEACHER_LOGITS] = f32(await this.teacher.run(feeds), [rows, this.vocabSize]);
+    }
+    return batches;
+  }
+
+  state(): unknown {
+    return this.inner.state();
+  }
+}
