@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/ort-environment.cjs */
 /**
  * Many texts through fill-mask and embed on a tiny BERT (H=32, one layer, real vocabulary; tied embeddings ×50 so
  * top tokens are well separated), as a model folder and as an export folder written by exportModel:

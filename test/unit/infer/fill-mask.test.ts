@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/ort-environment.cjs */
 /**
  * Fill-mask against a float64 reference written from HF modeling_bert.py (BertForMaskedLM in eval mode) in plain
  * loops, on a tiny random BERT whose weights are large enough that the probabilities differ: same tokenization

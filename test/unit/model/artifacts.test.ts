@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/ort-environment.cjs */
 /**
  * The artifact specs: the feed/output names, dtypes and shapes documented in artifacts.ts, as ONNX Runtime sees
  * them in the compiled graphs; writeArtifacts' files; fillKeepMask's keep rate and determinism.

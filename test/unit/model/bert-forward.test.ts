@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/ort-environment.cjs */
 /**
  * The float32 BERT graphs against an independent float64 TypeScript forward pass (bert-reference.ts):
  * the inference graph's logits at every position (dynamic batch/sequence), last_hidden_state, and the eval graph's

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/ort-environment.cjs */
 /**
  * Whole-model gradient check: the float64 BERT graph (composite LayerNorm, tanh GELU, fed dropout masks, padding,
  * masked-LM head on gathered positions) with the closed-form loss gradient seeding autodiff, exactly as

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/ort-environment.cjs */
 /**
  * train_step.onnx: AdamW + clipping against the closed-form update applied (in float64 here) to the gradients of
  * a gradient-only graph; decoupled weight decay only on decayed tensors; dropout keep-masks (determinism, and

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/ort-environment.cjs */
 /**
  * Session creation: options from --device/--threads, and the one-line errors when a GPU provider cannot start.
  * What this machine has is asked from the binding itself, so the test holds on GPU machines too.

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/ort-environment.cjs */
 /**
  * The step worker: state tensors stay in the worker and are swapped in place of inputs (`keep`), gradients are
  * summed (`accumulate`), only fetched outputs come back. Checked on a closed-form "training" graph:

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/ort-environment.cjs */
 /**
  * --grad-accum k with micro-batches of B equals --batch-size k·B: the same blocks, masking and dropout masks (the
  * source draws k·B rows and cuts them), gradients of the summed loss divided once by the total count, then one

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/ort-environment.cjs */
 /**
  * Resuming: a run stopped after k steps and resumed to N ends with the same model.safetensors bytes, optimizer
  * state and metrics (timing fields aside) as an uninterrupted run of N steps — data order, masking and dropout

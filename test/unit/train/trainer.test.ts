@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/ort-environment.cjs */
 /**
  * The trainer end to end on a tiny BERT: loss goes down, metrics.jsonl has the documented rows, the output
  * folder is a complete model folder. Needs the built worker (npx tsc -p tsconfig.json).
