@@ -1,74 +1,57 @@
 #!/usr/bin/env node
-// `npm start`: the bundled demo, as a list of steps, each one `compactlm` command (see STEPS below; add distill,
-// export, … as further entries). It pretrains the `tiny` preset on the bundled prose corpus for a few minutes on
-// two CPU cores, printing the validation perplexity at each evaluation, then asks the new model to fill a [MASK].
-// Output: runs/demo/ (replaced on every run).
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+// `npm start`: the main job on the bundled data. It runs every stage of dvc.yaml with the pipeline runner
+// (src/pipeline/run-dvc.ts; stages already up to date are skipped, `npm start -- --force` reruns them all), then
+// prints what came out: the teacher's validation perplexity falling, the distillation report, the export checks
+// and the exported int8 student's fill-mask answers. Outputs: runs/.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CORPUS = 'datasets/prose.csv';
-const OUT = 'runs/demo';
-const MODEL = `${OUT}/tiny`;
-
-const STEPS = [
-  {
-    title: 'Pretrain a tiny BERT (2 layers, hidden 128) on the bundled prose corpus (masked LM, 15% masking);\n' +
-      '    an untrained model guesses uniformly: perplexity 30,522 (the vocabulary size)',
-    args: ['pretrain', '--train', CORPUS, '--out', MODEL, '--preset', 'tiny', '--steps', '600', '--batch-size', '32',
-      '--seq-len', '64', '--lr', '1e-3', '--warmup', '0.05', '--eval-every', '50', '--seed', '42'],
-  },
-  {
-    title: 'Fill in the [MASK] with the new model (top 5, softmax probabilities)',
-    args: ['infer', 'The President will address [MASK] Congress of the United States.', '--model', MODEL, '--top-k', '5'],
-  },
-];
-
-function fail(message) {
-  console.error(`npm start: ${message}`);
+const runner = join(root, 'dist/pipeline/run-dvc.js');
+if (!existsSync(runner)) {
+  console.error('npm start: the CLI is not built; run `npm ci` (or `npm run build`) first');
   process.exit(1);
 }
 
-/** Runs bin/compactlm with JSON logs on stderr; prints evaluations and progress, passes stdout through. */
-function compactlm(args) {
-  return new Promise((resolve) => {
-    const child = spawn(join(root, 'bin/compactlm'), ['--log-json', ...args], { cwd: root, stdio: ['ignore', 'inherit', 'pipe'] });
-    const lines = createInterface({ input: child.stderr });
-    lines.on('line', (line) => {
-      let row;
-      try {
-        row = JSON.parse(line);
-      } catch {
-        process.stderr.write(`${line}\n`); // not a log line (e.g. a native warning)
-        return;
-      }
-      if ('val_ppl' in row && !('out' in row)) {
-        console.log(`  step ${String(row.step).padStart(4)}: validation perplexity ${row.val_ppl.toFixed(1).padStart(8)}  (loss ${row.val_loss.toFixed(3)}, masked-token accuracy ${(100 * row.val_mlm_acc).toFixed(1)}%)`);
-      } else if (row.level >= 40 || /^(data|pretrain|step \d+\/)/.test(row.msg ?? '')) {
-        console.log(`  ${row.msg}`);
-      }
-    });
-    child.on('close', (code) => resolve(code));
-  });
-}
-
-if (!existsSync(join(root, CORPUS))) fail(`${CORPUS} not found: build the bundled datasets with \`npm run datasets\``);
-if (!existsSync(join(root, 'dist/cli/main.js'))) {
-  console.log('Building the CLI (npx tsc -p tsconfig.json) …');
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) fail('the build failed');
-}
-rmSync(join(root, OUT), { recursive: true, force: true });
-
 const started = Date.now();
-for (const [i, step] of STEPS.entries()) {
-  console.log(`\n${i + 1}/${STEPS.length} ${step.title}\n  $ compactlm ${step.args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
-  const t0 = Date.now();
-  const code = await compactlm(step.args);
-  if (code !== 0) fail(`step ${i + 1} failed (exit ${code})`);
-  console.log(`  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+const run = spawnSync(process.execPath, [runner, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+if (run.status !== 0) process.exit(run.status ?? 1);
+
+const read = (file) => (existsSync(join(root, file)) ? readFileSync(join(root, file), 'utf8') : null);
+const json = (file) => {
+  const text = read(file);
+  return text === null ? null : JSON.parse(text);
+};
+const fmt = (x, digits = 3) => (typeof x === 'number' ? x.toFixed(digits) : String(x));
+
+console.log('\n=== CompactLM demo results ===');
+const metrics = read('runs/models/teacher/metrics.jsonl');
+if (metrics) {
+  const evals = metrics.trim().split('\n').map((l) => JSON.parse(l)).filter((r) => 'val_ppl' in r);
+  console.log('Teacher (pretrain) validation perplexity by step (an untrained model: 30,522):');
+  for (const r of evals) console.log(`  step ${String(r.step).padStart(5)}  ppl ${fmt(r.val_ppl, 1).padStart(9)}  masked-token acc ${(100 * r.val_mlm_acc).toFixed(1)}%`);
 }
-console.log(`\nDone in ${((Date.now() - started) / 60000).toFixed(1)} min. The model folder is ${MODEL}/ (Hugging Face layout: config.json, model.safetensors, tokenizer files); metrics in ${MODEL}/metrics.jsonl.`);
+const report = json('runs/models/student/distill_report.json');
+if (report) {
+  console.log('Distillation (runs/models/student/distill_report.json):');
+  console.log(`  parameters: teacher ${report.teacher_params.toLocaleString('en-US')}, student ${report.student_params.toLocaleString('en-US')} (ratio ${fmt(report.param_ratio)})`);
+  for (const who of ['teacher', 'student']) {
+    const m = report[who];
+    if (m && typeof m === 'object') console.log(`  ${who}: val loss ${fmt(m.val_loss)}, ppl ${fmt(m.val_ppl, 1)}, masked-token acc ${fmt(100 * m.val_mlm_acc, 1)}%`);
+  }
+  if ('retained_accuracy' in report) console.log(`  the student keeps ${fmt(100 * report.retained_accuracy, 1)}% of the teacher's masked-token accuracy`);
+}
+const exp = json('runs/export/student/export.json');
+if (exp) console.log(`Export (runs/export/student): ${JSON.stringify(exp.checks ?? exp).slice(0, 400)}`);
+const answers = read('runs/reports/fill-mask.jsonl');
+if (answers) {
+  console.log('Fill-mask with the exported int8 student:');
+  for (const line of answers.trim().split('\n')) {
+    const r = JSON.parse(line);
+    const guesses = r.masks.map((m) => m.predictions.map((p) => `${p.token} ${fmt(p.score, 2)}`).join(', '));
+    console.log(`  ${r.text}\n    → ${guesses.join(' | ')}`);
+  }
+}
+console.log(`\nDone in ${((Date.now() - started) / 60000).toFixed(1)} min. Bias report: runs/reports/bias.html; all outputs under runs/.`);

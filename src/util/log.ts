@@ -10,7 +10,7 @@ let current: Logger = createLogger({ json: false, verbose: false });
 export function createLogger(opts: { json: boolean; verbose: boolean }): Logger {
   const level = process.env.COMPACTLM_LOG_LEVEL ?? (opts.verbose ? 'debug' : 'info');
   if (opts.json) return pino({ level, base: undefined }, pino.destination({ fd: 2, sync: true }));
-  const stream = pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, ignore: 'pid,hostname' });
+  const stream = pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, ignore: 'pid,hostname', singleLine: true });
   return pino({ level, base: undefined }, stream);
 }
 
