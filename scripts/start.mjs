@@ -44,7 +44,14 @@ if (report) {
   if ('retained_accuracy' in report) console.log(`  the student keeps ${fmt(100 * report.retained_accuracy, 1)}% of the teacher's masked-token accuracy`);
 }
 const exp = json('runs/export/student/export.json');
-if (exp) console.log(`Export (runs/export/student): ${JSON.stringify(exp.checks ?? exp).slice(0, 400)}`);
+if (exp) {
+  const size = (path) => exp.files.find((f) => f.path === path)?.bytes / 1e6;
+  const v = exp.verification;
+  console.log(`Export (runs/export/student): onnx/model.onnx ${fmt(size('onnx/model.onnx'), 1)} MB, ` +
+    `onnx/model_quantized.onnx ${fmt(size('onnx/model_quantized.onnx'), 1)} MB (${fmt(100 * exp.sizeRatio, 1)}%)`);
+  console.log(`  fp32 max |Δlogit| vs the training graph ${v.fp32MaxAbsDiff.toExponential(1)}; ` +
+    `int8 top-1 agreement with fp32 ${fmt(100 * v.int8.top1Agreement, 2)}% on ${v.int8.maskedTokens} masked tokens`);
+}
 const answers = read('runs/reports/fill-mask.jsonl');
 if (answers) {
   console.log('Fill-mask with the exported int8 student:');
