@@ -7,13 +7,20 @@
 //
 //   npm run bench -- train-step                 (sets MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_)
 //   node bench/train-step.mjs --profile         (also prints ORT's per-op-type time, from enableProfiling)
-//   env: BENCH_PRESET=tiny|mini|...  BENCH_THREADS=2  BENCH_STEPS=10
+//   env: BENCH_PRESET=tiny|mini|...  BENCH_THREADS=2  BENCH_STEPS=10  BENCH_PROFILE_NODES=N (with --profile: slowest N nodes)
+//        BENCH_SPIN=0 (ORT intra-op threads do not spin)
+//        BENCH_PYTORCH=0 (skip the PyTorch baseline)  BENCH_PYTHON=/path/to/python3 (default /usr/bin/python3, then python3)
+//
+// Then, in the same run, the PyTorch baseline bench/pytorch-step.py (same model, batch, loss, AdamW, clipping, dropout,
+// threads) prints {"bench":"pytorch_step",...} — or {"bench":"pytorch_step","skipped":...} without python3 or torch.
+// It inherits this environment (MALLOC_*, and LD_LIBRARY_PATH if you point torch's libblas.so.3 at another BLAS).
 //
 // Prints JSON lines: {"bench":"train_step",...,"ms_per_step","tokens_per_s","peak_rss_mb"} and {"bench":"forward",...}.
 // load_avg is the machine's 1-minute load when the run ended: on a shared 2-core machine, timings with a load well
 // above the thread count measure the neighbours too.
 import ort from 'onnxruntime-node';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { makeConfig } from '../dist/model/config.js';
 import { buildEval, buildTrainStep, fillKeepMask, TRAIN_SESSION_OPTIONS } from '../dist/model/artifacts.js';
@@ -30,6 +37,8 @@ const [B, T, M] = [16, 128, 20];
 const config = makeConfig(preset);
 const rng = new Rng(1234);
 const sessionOptions = { ...TRAIN_SESSION_OPTIONS, intraOpNumThreads: threads, interOpNumThreads: 1 };
+// BENCH_SPIN=0: ORT's intra-op threads sleep instead of spinning between ops (session config entry).
+if (process.env.BENCH_SPIN === '0') sessionOptions.extra = { session: { intra_op: { allow_spinning: '0' } } };
 const profiled = (prefix) => ({ ...sessionOptions, enableProfiling: profile, profileFilePrefix: `/tmp/${prefix}` });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const shapeSize = (s) => s.reduce((a, b) => a * b, 1);
@@ -67,6 +76,7 @@ function summarizeProfile(session, label) {
   const file = `/tmp/${name}`;
   const events = JSON.parse(readFileSync(file, 'utf8'));
   const byOp = new Map();
+  const byNode = new Map();
   let runs = 0;
   for (const e of events) {
     if (e.cat === 'Session' && e.name === 'model_run') runs++;
@@ -76,10 +86,18 @@ function summarizeProfile(session, label) {
     r.us += e.dur;
     r.n++;
     byOp.set(op, r);
+    const shape = (e.args?.output_type_shape ?? []).map((o) => Object.values(o)[0]?.join('x')).join(',');
+    const nd = byNode.get(e.name) ?? { op, shape, us: 0 };
+    nd.us += e.dur;
+    byNode.set(e.name, nd);
   }
   const total = [...byOp.values()].reduce((s, r) => s + r.us, 0);
   for (const [op, r] of [...byOp].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) {
     console.error(`${label} ${op.padEnd(28)} ${(r.us / 1000 / runs).toFixed(1).padStart(8)} ms/run ${(100 * r.us / total).toFixed(1).padStart(5)}%  ${r.n / runs} nodes`);
+  }
+  const topNodes = Number(process.env.BENCH_PROFILE_NODES ?? 0); // also list the slowest single nodes
+  for (const [name, r] of [...byNode].sort((a, b) => b[1].us - a[1].us).slice(0, topNodes)) {
+    console.error(`${label} node ${(r.us / 1000 / runs).toFixed(2).padStart(7)} ms  ${r.op.padEnd(18)} ${r.shape.padEnd(22)} ${name.replace(/_kernel_time$/, '')}`);
   }
   rmSync(file, { force: true });
 }
@@ -155,3 +173,13 @@ console.log(JSON.stringify({
   min_ms: +Math.min(...fwdMs).toFixed(1), tokens_per_s: Math.round((B * T) / (median(fwdMs) / 1000)),
   peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), load_avg: +loadavg()[0].toFixed(2),
 }));
+
+// ---- PyTorch baseline, same run --------------------------------------------------------------------------------------
+if (process.env.BENCH_PYTORCH !== '0' && preset === 'mini') {
+  const script = new URL('./pytorch-step.py', import.meta.url).pathname;
+  const python = [process.env.BENCH_PYTHON, '/usr/bin/python3', 'python3'].find((p) => p && (!p.includes('/') || existsSync(p)));
+  const env = { ...process.env, BENCH_THREADS: String(threads), BENCH_STEPS: String(steps) };
+  const r = spawnSync(python, [script], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('{'));
+  console.log(line ?? JSON.stringify({ bench: 'pytorch_step', skipped: r.error ? `${python}: ${r.error.message}` : `exit ${r.status}, no result` }));
+}
