@@ -23,7 +23,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { makeConfig } from '../dist/model/config.js';
-import { buildEval, buildTrainStep, fillKeepMask, TRAIN_SESSION_OPTIONS } from '../dist/model/artifacts.js';
+import { buildEval, buildTrainStep, fillKeepMask } from '../dist/model/artifacts.js';
+import { sessionOptions as trainerSessionOptions } from '../dist/runtime/session.js';
 import { initParams } from '../dist/model/params.js';
 import { Rng } from '../dist/util/rng.js';
 
@@ -36,7 +37,7 @@ const [B, T, M] = [16, 128, 20];
 
 const config = makeConfig(preset);
 const rng = new Rng(1234);
-const sessionOptions = { ...TRAIN_SESSION_OPTIONS, intraOpNumThreads: threads, interOpNumThreads: 1 };
+const sessionOptions = trainerSessionOptions({ threads }); // exactly what the trainer uses
 // BENCH_SPIN=0: ORT's intra-op threads sleep instead of spinning between ops (session config entry).
 if (process.env.BENCH_SPIN === '0') sessionOptions.extra = { session: { intra_op: { allow_spinning: '0' } } };
 const profiled = (prefix) => ({ ...sessionOptions, enableProfiling: profile, profileFilePrefix: `/tmp/${prefix}` });

@@ -1,30 +1,11 @@
 import type { Command } from 'commander';
 import { DEVICES, type Device } from '../runtime/session.js';
-import { SCHEDULE_KINDS, type ScheduleKind } from '../train/schedule.js';
+import type { TrainingSettings } from '../train/pretrain.js';
+import { SCHEDULE_KINDS } from '../train/schedule.js';
 import { choice, float, int } from './options.js';
 
-/** The flags every masked-LM training command shares (`pretrain`, `distill`), one definition for both. */
-export interface TrainingFlags {
-  train: string;
-  val?: string;
-  textColumn: string;
-  out: string;
-  steps: number;
-  batchSize: number;
-  seqLen: number;
-  lr: number;
-  warmup: number;
-  schedule: ScheduleKind;
-  weightDecay: number;
-  gradAccum: number;
-  evalEvery?: number;
-  saveEvery?: number;
-  resume: boolean;
-  device: Device;
-  threads?: number;
-  dropout?: number;
-  json: boolean;
-}
+/** The parsed flags every masked-LM training command shares (`pretrain`, `distill`); commander fills the defaults. */
+export type TrainingFlags = TrainingSettings & { textColumn: string; resume: boolean; device: Device; json: boolean };
 
 /** --train, --val, --text-column, --out. */
 export function addDataOptions(cmd: Command): Command {

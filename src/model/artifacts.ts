@@ -46,7 +46,7 @@
  *   outputs  logits                 float32 [batch, sequence, V]   MLM logits at every position (default)
  *            last_hidden_state      float32 [batch, sequence, H]   with outputs: ['last_hidden_state', ...]
  *
- * Session options: TRAIN_SESSION_OPTIONS below (plus intraOpNumThreads = cores).
+ * Session options: src/runtime/session.ts sessionOptions() (what the trainer and the benches use).
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
@@ -65,7 +65,6 @@ import { paramTable } from './params.js';
  * level 'all' (numerically safe on these graphs), and no memory pattern — same speed, but the planned
  * single-block pattern raised peak RSS from about 0.9 to 1.3–1.4 GB. Plain data so this file needs no ORT import.
  */
-export const TRAIN_SESSION_OPTIONS = { graphOptimizationLevel: 'all', enableMemPattern: false, executionMode: 'sequential' } as const;
 
 export interface TensorInfo {
   name: string;

@@ -46,13 +46,12 @@ import { makeSchedule, type ScheduleKind } from './schedule.js';
 import { OPTIMIZER_FILE, STATE_FILE, Trainer, type BatchSource, type StepRow } from './trainer.js';
 import type { WireFeeds } from '../runtime/wire.js';
 
-export interface PretrainOptions {
+/** Data and optimization settings of every masked-LM training command (`pretrain`, `distill`). */
+export interface TrainingSettings {
   train: string;
   val?: string;
   textColumn?: string;
   out: string;
-  preset?: PresetName;
-  config?: string;
   steps: number;
   batchSize: number;
   seqLen: number;
@@ -61,15 +60,20 @@ export interface PretrainOptions {
   schedule: ScheduleKind;
   weightDecay: number;
   gradAccum: number;
-  loss: 'ce' | 'focal';
   evalEvery?: number;
   saveEvery?: number;
   resume?: boolean;
-  seed: number;
   device?: Device;
   threads?: number;
   /** Hidden and attention dropout; undefined keeps the config's. */
   dropout?: number;
+}
+
+export interface PretrainOptions extends TrainingSettings {
+  preset?: PresetName;
+  config?: string;
+  loss: 'ce' | 'focal';
+  seed: number;
   /** Stop after this step as if interrupted (tests of --resume; see Trainer). */
   stopAfter?: number;
 }

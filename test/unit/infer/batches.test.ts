@@ -141,7 +141,7 @@ describe('infer in batches', () => {
     try {
       const ref = await emb.embedBatch(TEXTS);
       const got = await fromExport.embedBatch(TEXTS);
-      const q = [];
+      const q: typeof got = [];
       for (const t of TEXTS) q.push(await fromInt8.embed(t)); // int8: one text per run
       let maxDiff = 0;
       for (const [i, r] of ref.entries()) {
