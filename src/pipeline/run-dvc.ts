@@ -16,6 +16,13 @@ import { UserError } from '../util/errors.js';
  * still as they were written; --force runs everything. As with DVC, a command writes its outputs itself (the
  * runner only creates their parent folders) and must not rely on old outputs being deleted first.
  *
+ * Code is a dependency like any other. dvc.yaml's `build` stage turns `src/` (with tsconfig.json, package.json
+ * and package-lock.json) into `dist/`, and every stage that runs `compactlm` depends on the whole of `dist/`
+ * (the code the launcher runs), so any change to any source file first rebuilds and then re-runs the stages, and
+ * a `dist/` that no longer matches the sources (edited without building, or built from other sources) is rebuilt
+ * before anything runs from it. loadPipeline refuses a stage that runs `compactlm` without depending on `dist`.
+ * Dependencies are hashed before a command starts, so an edit made while a stage runs is not recorded as what ran.
+ *
  * Usage: npm run pipeline -- [--dry] [--force] [--stage <name>] [--file dvc.yaml] [--params pipelines/<recipe>.yaml]
  */
 
@@ -23,6 +30,14 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The repo's launcher: a leading `compactlm` in a command runs it, so no global install is needed. */
 export const COMPACTLM_BIN = join(ROOT, 'bin', 'compactlm');
 export const LOCK_FILE = join('runs', 'dvc.lock.json');
+/** The built code `compactlm` runs (bin/compactlm → dist/cli/main.js); a stage that runs it must depend on it. */
+export const CODE_DIR = 'dist';
+
+const COMPACTLM_WORD = /^\s*compactlm(?=\s|$)/;
+/** Whether a command starts with `compactlm` (and so runs the repo's launcher). */
+export function runsCompactlm(cmd: string): boolean {
+  return COMPACTLM_WORD.test(cmd);
+}
 
 export interface Stage {
   name: string;
@@ -177,6 +192,10 @@ export function loadPipeline(path: string, opts: { paramsOverlay?: string } = {}
     };
     // A value used in the command is a parameter of the stage even if the author forgot to list it.
     for (const k of used) if (!stage.params.includes(k)) stage.params.push(k);
+    // The launcher runs dist/cli/main.js and everything it imports: only the whole folder is an honest dependency.
+    if (stage.cmd.some(runsCompactlm) && !stage.deps.some((d) => d === CODE_DIR || d === '.')) {
+      throw new UserError(`${at}: runs compactlm but does not depend on "${CODE_DIR}" (the built code it runs), so a code change would not re-run it`);
+    }
     stages.push(stage);
   }
   return { root, file, stages, params };
@@ -258,8 +277,18 @@ function findCycle(names: string[], needs: Map<string, Set<string>>): string[] {
 // ---------------------------------------------------------------------------------------------------------------
 // Hashes and the lock file.
 
+/** Hashes already computed in one planning pass; clear it when something may have written files. */
+export type HashCache = Map<string, string | null>;
+
 /** sha256 of a file, or of a folder as the hash of its sorted `path hash` lines; null when missing. */
-export function hashPath(path: string): string | null {
+export function hashPath(path: string, cache?: HashCache): string | null {
+  if (cache?.has(path)) return cache.get(path)!;
+  const h = hashUncached(path);
+  cache?.set(path, h);
+  return h;
+}
+
+function hashUncached(path: string): string | null {
   let st;
   try {
     st = statSync(path);
@@ -303,27 +332,31 @@ export function readLock(root: string): Lock {
   return { version: 1, stages: {} };
 }
 
-function currentEntry(p: Pipeline, s: Stage, withOuts: boolean): LockEntry {
-  const hashes = (paths: string[]) => Object.fromEntries(paths.map((x) => [x, hashPath(join(p.root, x))]));
+/** The lock entry of a stage as the files are now: command, param values, dependency hashes and (with `outs`) output hashes. */
+export function stageEntry(p: Pipeline, s: Stage, opts: { outs: boolean; cache?: HashCache }): LockEntry {
+  const hashes = (paths: string[]) => Object.fromEntries(paths.map((x) => [x, hashPath(join(p.root, x), opts.cache)]));
   return {
     cmd: s.cmd,
     params: Object.fromEntries(s.params.map((k) => [k, lookupParam(p.params, k)])),
     deps: hashes(s.deps),
-    outs: withOuts ? hashes(s.outs) : {},
+    outs: opts.outs ? hashes(s.outs) : {},
   };
 }
 
 /** Why a stage must run, or null when the lock shows it up to date (like `dvc status` for one stage). */
-export function staleReason(p: Pipeline, s: Stage, lock: Lock): string | null {
+export function staleReason(p: Pipeline, s: Stage, lock: Lock, cache?: HashCache): string | null {
   if (s.alwaysChanged) return 'always_changed';
   const old = lock.stages[s.name];
   if (!old) return 'not run before';
-  const now = currentEntry(p, s, true);
+  const now = stageEntry(p, s, { outs: true, cache });
   const param = s.params.find((k) => JSON.stringify(old.params?.[k]) !== JSON.stringify(now.params[k]));
   if (param) return `param ${param} changed`;
   if (JSON.stringify(old.cmd) !== JSON.stringify(now.cmd)) return 'command changed';
   const dep = s.deps.find((d) => old.deps?.[d] !== now.deps[d]);
-  if (dep) return `${now.deps[dep] === null ? 'dependency missing' : 'dependency changed'}: ${dep}`;
+  if (dep) {
+    const why = now.deps[dep] === null ? 'dependency missing' : old.deps?.[dep] === undefined ? 'new dependency' : 'dependency changed';
+    return `${why}: ${dep}`;
+  }
   const out = s.outs.find((o) => old.outs?.[o] !== now.outs[o] || now.outs[o] === null);
   if (out) return `${now.outs[out] === null ? 'output missing' : 'output changed'}: ${out}`;
   return null;
@@ -334,7 +367,7 @@ export function staleReason(p: Pipeline, s: Stage, lock: Lock): string | null {
 
 /** The command as the shell runs it: a leading `compactlm` becomes the repo's launcher. */
 export function shellCommand(cmd: string, bin = COMPACTLM_BIN): string {
-  return cmd.replace(/^\s*compactlm(?=\s|$)/, `'${bin.replace(/'/g, `'\\''`)}'`);
+  return cmd.replace(COMPACTLM_WORD, `'${bin.replace(/'/g, `'\\''`)}'`);
 }
 
 function runShell(cmd: string, cwd: string): Promise<number> {
@@ -357,34 +390,61 @@ export interface RunOptions {
   err?: (line: string) => void;
 }
 
+export interface PlannedStage {
+  stage: Stage;
+  /** Why it runs (`forced`, `after <stage>`, what changed), or null when it is up to date and skipped. */
+  reason: string | null;
+}
+
+/**
+ * What `--dry` prints, as data (like `dvc status`): every stage in run order with the reason it would run. A
+ * stage downstream of one that runs is planned to run too (`after <stage>`), since its inputs are about to
+ * change; when the real run gets there it checks the hashes again and skips it if they came out the same.
+ */
+export function planStages(o: { file: string; stage?: string; force?: boolean; paramsOverlay?: string }): { pipeline: Pipeline; plan: PlannedStage[] } {
+  const p = loadPipeline(o.file, { paramsOverlay: o.paramsOverlay });
+  const order = orderStages(p, o.stage);
+  const lock = readLock(p.root);
+  const cache: HashCache = new Map();
+  const willRun = new Set<string>();
+  const plan = order.map((s) => {
+    const upstream = order.find((u) => willRun.has(u.name) && s.deps.some((d) => u.outs.some((x) => overlaps(x, d))));
+    const reason = o.force ? 'forced' : upstream ? `after ${upstream.name}` : staleReason(p, s, lock, cache);
+    if (reason !== null) willRun.add(s.name);
+    return { stage: s, reason };
+  });
+  return { pipeline: p, plan };
+}
+
 /** Runs (or with `dry` only plans) the pipeline; resolves to the exit status. */
 export async function runPipeline(o: RunOptions): Promise<number> {
   const out = o.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   const err = o.err ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const p = loadPipeline(o.file, { paramsOverlay: o.paramsOverlay });
-  const order = orderStages(p, o.stage);
-  const lock = readLock(p.root);
 
   if (o.dry) {
-    const willRun = new Set<string>();
-    out(`plan: ${order.length} stage${order.length === 1 ? '' : 's'} from ${p.file}`);
-    for (const s of order) {
-      const upstream = order.find((u) => willRun.has(u.name) && s.deps.some((d) => u.outs.some((x) => overlaps(x, d))));
-      const reason = o.force ? 'forced' : upstream ? `after ${upstream.name}` : staleReason(p, s, lock);
-      if (reason !== null) willRun.add(s.name);
+    const { pipeline: p, plan } = planStages(o);
+    out(`plan: ${plan.length} stage${plan.length === 1 ? '' : 's'} from ${p.file}`);
+    for (const { stage: s, reason } of plan) {
       out(`${reason === null ? 'skip' : 'run '} ${s.name}${reason === null ? ' (up to date)' : ` (${reason})`}`);
       if (reason !== null) for (const c of s.cmd) out(`     $ ${c}`);
     }
     return 0;
   }
 
+  const p = loadPipeline(o.file, { paramsOverlay: o.paramsOverlay });
+  const order = orderStages(p, o.stage);
+  const lock = readLock(p.root);
   for (const s of order) {
-    const reason = o.force ? 'forced' : staleReason(p, s, lock);
+    // Hashed afresh for every stage: the stages before it (the build among them) have just written files.
+    const cache: HashCache = new Map();
+    const reason = o.force ? 'forced' : staleReason(p, s, lock, cache);
     if (reason === null) {
       err(`pipeline: stage ${s.name} is up to date, skipped`);
       continue;
     }
     err(`pipeline: running stage ${s.name} (${reason})`);
+    // What the command is about to read; hashed now, so a file edited while it runs does not pass as what ran.
+    const before = stageEntry(p, s, { outs: false, cache });
     for (const x of s.outs) mkdirSync(dirname(join(p.root, x)), { recursive: true });
     for (const c of s.cmd) {
       err(`$ ${c}`);
@@ -394,13 +454,13 @@ export async function runPipeline(o: RunOptions): Promise<number> {
         return code;
       }
     }
-    const entry = currentEntry(p, s, true);
-    const missing = s.outs.find((x) => entry.outs[x] === null);
+    const after = stageEntry(p, s, { outs: true });
+    const missing = s.outs.find((x) => after.outs[x] === null);
     if (missing) {
       err(`pipeline: error: stage ${s.name} did not write its output ${missing}`);
       return 1;
     }
-    lock.stages[s.name] = entry;
+    lock.stages[s.name] = { ...before, outs: after.outs };
     mkdirSync(join(p.root, dirname(LOCK_FILE)), { recursive: true });
     await writeFileAtomic(join(p.root, LOCK_FILE), `${JSON.stringify(lock, null, 2)}\n`);
   }
@@ -410,7 +470,8 @@ export async function runPipeline(o: RunOptions): Promise<number> {
 
 const HELP = `Usage: npm run pipeline -- [options]
 
-Runs the stages of dvc.yaml in dependency order, like \`dvc repro\`, without DVC.
+Runs the stages of dvc.yaml in dependency order, like \`dvc repro\`, without DVC. A stage runs when its command,
+params, dependencies (code included: the \`build\` stage rebuilds dist/ from src/ first) or outputs changed.
 
 Options:
   --dry              print the plan (which stages would run and why, with their commands) and exit

@@ -84,10 +84,13 @@ describe('dvc.yaml follows DVC\'s schema', () => {
     expect(Object.keys(params).filter((s) => !usedSections.has(s))).toEqual([]);
   });
 
-  test('outputs go under runs/ (git-ignored)', () => {
-    const outs = stageNames.flatMap((n) => ['outs', 'metrics', 'plots'].flatMap((f) => paths(dvc.stages[n], f)));
+  test('outputs go under runs/ (git-ignored), except the build stage\'s dist/ (git-ignored too)', () => {
+    const outs = stageNames.filter((n) => n !== 'build').flatMap((n) => ['outs', 'metrics', 'plots'].flatMap((f) => paths(dvc.stages[n], f)));
     expect(outs.filter((o) => !fill(o).startsWith('runs/'))).toEqual([]);
-    expect(readFileSync(join(ROOT, '.gitignore'), 'utf8')).toMatch(/^\/?runs\/?$/m);
+    expect(paths(dvc.stages.build, 'outs')).toEqual(['dist']);
+    const ignored = readFileSync(join(ROOT, '.gitignore'), 'utf8');
+    expect(ignored).toMatch(/^\/?runs\/?$/m);
+    expect(ignored).toMatch(/^\/?dist\/?$/m);
   });
 
   test('the stages chain: every dep is a repo file or an output of an earlier stage', () => {
