@@ -1,20 +1,32 @@
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
+import { terminal, type Terminal } from './progress.js';
 
 /**
- * Structured logs on stderr (stdout is for results). Readable lines on a TTY or by default; one JSON object per
- * line with --log-json. Synchronous destinations, so nothing is lost when the CLI exits on an error.
+ * Structured logs on stderr (stdout is for results). Readable lines by default; one JSON object per line with
+ * --log-json. Every line goes through the terminal that progress bars share (src/util/progress.ts): on a TTY it
+ * clears the bar, is written, and the bar is redrawn below it. Writes are synchronous, so nothing is lost when the
+ * CLI exits on an error.
  */
 let current: Logger = createLogger({ json: false, verbose: false });
 
-export function createLogger(opts: { json: boolean; verbose: boolean }): Logger {
-  const level = process.env.COMPACTLM_LOG_LEVEL ?? (opts.verbose ? 'debug' : 'info');
-  if (opts.json) return pino({ level, base: undefined }, pino.destination({ fd: 2, sync: true }));
-  const stream = pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, ignore: 'pid,hostname', singleLine: true });
-  return pino({ level, base: undefined }, stream);
+export interface LoggerOptions {
+  json: boolean;
+  verbose: boolean;
+  /** Where lines go (default: the process-wide terminal, looked up at each line). */
+  terminal?: Terminal;
 }
 
-export function configureLogger(opts: { json: boolean; verbose: boolean }): Logger {
+export function createLogger(opts: LoggerOptions): Logger {
+  const level = process.env.COMPACTLM_LOG_LEVEL ?? (opts.verbose ? 'debug' : 'info');
+  const out = () => opts.terminal ?? terminal();
+  if (opts.json) return pino({ level, base: undefined }, { write: (line: string) => out().writeLog(line) });
+  const colorize = opts.terminal ? !!opts.terminal.stream.isTTY : !!process.stderr.isTTY;
+  const pretty = prettyFactory({ colorize, ignore: 'pid,hostname', singleLine: true });
+  return pino({ level, base: undefined }, { write: (line: string) => out().writeLog(pretty(line)) });
+}
+
+export function configureLogger(opts: LoggerOptions): Logger {
   current = createLogger(opts);
   return current;
 }
