@@ -345,7 +345,7 @@ describe('run-dvc planner and runner', () => {
   });
 
   test('a leading compactlm runs the repo launcher', () => {
-    expect(shellCommand('compactlm split a.csv --out-dir d', '/x/bin/compactlm')).toBe("'/x/bin/compactlm' split a.csv --out-dir d");
+    expect(shellCommand('compactlm split a.csv --out d', '/x/bin/compactlm')).toBe("'/x/bin/compactlm' split a.csv --out d");
     expect(shellCommand('echo compactlm', '/x/bin/compactlm')).toBe('echo compactlm');
     expect(shellCommand('compactlmx --help', '/x/bin/compactlm')).toBe('compactlmx --help');
     expect(COMPACTLM_BIN).toBe(join(ROOT, 'bin', 'compactlm'));
