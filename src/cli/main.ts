@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { UserError } from '../util/errors.js';
+import { terminal } from '../util/progress.js';
 import { buildProgram } from './program.js';
 
 /** Entry point of bin/compactlm: one line per error, a stack trace only with --verbose. */
@@ -15,8 +16,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     const err = e as Error;
-    if (verbose) process.stderr.write(`${err.stack ?? err.message}\n`);
-    else process.stderr.write(`compactlm: error: ${err.message.split('\n')[0]}\n`);
+    terminal().close(); // clear a progress bar: the error gets its own line
+    if (verbose) terminal().writeLog(`${err.stack ?? err.message}\n`);
+    else terminal().writeLog(`compactlm: error: ${err.message.split('\n')[0]}\n`);
     process.exitCode = e instanceof UserError ? e.exitCode : 1;
   }
 }

@@ -1,11 +1,29 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { UserError } from '../util/errors.js';
+import { log } from '../util/log.js';
 
-/** Option parsers shared by subcommands: each rejects bad values with a one-line message. */
-export function float(min = -Infinity, max = Infinity): (v: string) => number {
+/**
+ * The CLI boundary: option parsers shared by every subcommand (each rejects a bad value with a one-line message
+ * naming the flag, through commander), the checks that involve several flags, and the frozen settings object
+ * every command hands to the library. The library assumes what arrives here was checked.
+ *
+ * Exit status: 1 for bad input (and commander's own errors), 2 for an inconsistent combination of flags.
+ */
+
+/** Exit status of a usage error found after parsing (flags that do not go together). */
+export const USAGE_EXIT = 2;
+
+/** A number in [min, max]; `exclusiveMin`/`exclusiveMax` make that end open: float(0, 1, { exclusiveMax: true }) is [0, 1). */
+export function float(min = -Infinity, max = Infinity, o: { exclusiveMin?: boolean; exclusiveMax?: boolean } = {}): (v: string) => number {
+  const range = `${o.exclusiveMin ? '(' : '['}${min}, ${max}${o.exclusiveMax ? ')' : ']'}`;
   return (v) => {
     const x = Number(v);
     if (v.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`"${v}" is not a number.`);
-    if (x < min || x > max) throw new InvalidArgumentError(`${x} is outside [${min}, ${max}].`);
+    const below = o.exclusiveMin ? x <= min : x < min;
+    const above = o.exclusiveMax ? x >= max : x > max;
+    if (below || above) throw new InvalidArgumentError(`${x} is outside ${range}.`);
     return x;
   };
 }
@@ -13,7 +31,7 @@ export function float(min = -Infinity, max = Infinity): (v: string) => number {
 export function int(min = -Infinity, max = Infinity): (v: string) => number {
   return (v) => {
     const x = Number(v);
-    if (!Number.isInteger(x)) throw new InvalidArgumentError(`"${v}" is not a whole number.`);
+    if (v.trim() === '' || !Number.isInteger(x)) throw new InvalidArgumentError(`"${v}" is not a whole number.`);
     if (x < min || x > max) throw new InvalidArgumentError(`${x} is outside [${min}, ${max}].`);
     return x;
   };
@@ -24,6 +42,12 @@ export function choice<T extends string>(values: readonly T[]): (v: string) => T
     if (!values.includes(v as T)) throw new InvalidArgumentError(`"${v}" is not one of: ${values.join(', ')}.`);
     return v as T;
   };
+}
+
+/** A non-empty string (a column name, a path). */
+export function nonEmpty(v: string): string {
+  if (v.trim() === '') throw new InvalidArgumentError('must not be empty.');
+  return v;
 }
 
 export interface GlobalOptions {
@@ -41,4 +65,97 @@ export function globals(cmd: Command): GlobalOptions {
 /** Appends an "Example:" section to a subcommand's --help. */
 export function example(cmd: Command, ...lines: string[]): Command {
   return cmd.addHelpText('after', `\nExample:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
+}
+
+/** One-line error for flags that do not go together (exit status 2). */
+export function usageError(message: string): UserError {
+  return new UserError(message, USAGE_EXIT);
+}
+
+/** The settings object a command passes to the library: checked, complete, and frozen. */
+export function frozen<T extends object>(settings: T): Readonly<T> {
+  return Object.freeze(settings);
+}
+
+/** Whether the user gave this option (not commander's default). */
+export function given(cmd: Command, key: string): boolean {
+  const source = cmd.getOptionValueSource(key);
+  return source !== undefined && source !== 'default' && source !== 'implied';
+}
+
+/** Adds `flags` as a hidden, deprecated spelling of another option (resolved with `preferAlias`). */
+export function addDeprecatedAlias(cmd: Command, flags: string, parser?: (v: string) => unknown): Command {
+  const opt = new Option(flags).hideHelp();
+  if (parser) opt.argParser(parser);
+  return cmd.addOption(opt);
+}
+
+/**
+ * The value of `key`, or of its deprecated alias `aliasKey` when only the alias was given (with a warning that
+ * names the new flag). Both given: a usage error.
+ */
+export function preferAlias<T>(cmd: Command, key: string, aliasKey: string, flag: string, aliasFlag: string): T {
+  const o = cmd.opts() as Record<string, unknown>;
+  if (o[aliasKey] === undefined) return o[key] as T;
+  if (given(cmd, key)) throw usageError(`give ${flag}, not both ${flag} and ${aliasFlag} (its old name)`);
+  log().warn(`${aliasFlag} is deprecated: use ${flag}`);
+  return o[aliasKey] as T;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// No command destroys one of its inputs.
+
+function realpathOrResolve(p: string): string {
+  // An output that does not exist yet: resolve its folder (which may be a link) and keep the name.
+  try {
+    return realpathSync(p);
+  } catch {
+    try {
+      return resolve(realpathSync(dirname(resolve(p))), relative(dirname(resolve(p)), resolve(p)));
+    } catch {
+      return resolve(p);
+    }
+  }
+}
+
+/** The same file or folder (also through a symbolic or hard link). */
+export function samePath(a: string, b: string): boolean {
+  if (realpathOrResolve(a) === realpathOrResolve(b)) return true;
+  const sa = statSync(a, { throwIfNoEntry: false });
+  const sb = statSync(b, { throwIfNoEntry: false });
+  return !!sa && !!sb && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
+/** `inner` is `outer` or inside it. */
+export function isWithin(inner: string, outer: string): boolean {
+  const i = realpathOrResolve(inner);
+  const o = realpathOrResolve(outer);
+  return i === o || i.startsWith(o.endsWith(sep) ? o : o + sep);
+}
+
+export interface NamedPath {
+  /** How the user gave it: '-o raw.csv', 'the input', '--train'. */
+  what: string;
+  path: string;
+}
+
+/** Refuses an output that is one of the inputs (the same file, also through a link). */
+export function refuseOverwritingInputs(outputs: NamedPath[], inputs: NamedPath[]): void {
+  for (const out of outputs) {
+    for (const input of inputs) {
+      if (existsSync(out.path) && samePath(out.path, input.path)) {
+        throw usageError(`${out.what} ${out.path} is ${input.what} ${input.path}: choose another output (a command never overwrites its input)`);
+      }
+    }
+  }
+}
+
+/** Refuses an output folder that is, or contains, one of the inputs (it would be replaced or written into). */
+export function refuseOutputFolderOverInputs(out: NamedPath, inputs: NamedPath[]): void {
+  for (const input of inputs) {
+    if (existsSync(input.path) && isWithin(input.path, out.path)) {
+      const where = samePath(input.path, out.path) ? 'is' : 'contains';
+      throw usageError(`${out.what} ${out.path} ${where} ${input.what} ${input.path}: choose another output folder (a command never overwrites its input)`);
+    }
+  }
 }

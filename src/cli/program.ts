@@ -23,6 +23,8 @@ export function buildProgram(): Command {
     .option('--verbose', 'debug logs and stack traces on errors', false)
     .option('--log-json', 'logs as pino JSON lines on stderr', false)
     .option('--seed <n>', 'random seed (every command is reproducible with it)', int(0, 2 ** 32 - 1), 42)
+    // commander's own errors (a bad flag value, a missing option) read like every other error: one line
+    .configureOutput({ outputError: (message, write) => write(`compactlm: ${message}`) })
     .hook('preAction', (_this, action) => {
       const o = action.optsWithGlobals() as { verbose?: boolean; logJson?: boolean };
       configureLogger({ json: !!o.logJson, verbose: !!o.verbose });

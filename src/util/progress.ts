@@ -9,8 +9,8 @@ import pino from 'pino';
  *   bar.update(doneBytes / 1e6, { rows });
  *   bar.stop();                                                   // leaves the final state as a line
  *
- * A bar's unit says what it counts (rows, MB, steps, sentences). Unit '%' is a share of the work: the bar shows
- * the percentage and the ETA, not "45/100 %" and "%/s".
+ * A bar's unit says what it counts (rows, MB, steps, sentences). A unit that starts with '%' ('%', '% of the
+ * text') is a share of the work: the bar shows "45% of the text" and the ETA, not "45/100 %" and "%/s".
  */
 export interface Progress {
   update(done: number, extra?: Record<string, string | number>): void;
@@ -127,8 +127,8 @@ export class Terminal {
       const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
       const eta = rate > 0 ? formatDuration((b.total - b.done) / rate) : '--';
       const pct = `${Math.floor(100 * frac)}%`;
-      line = b.unit === '%'
-        ? `${b.label} [${bar}] ${pct} | ETA ${eta}${info}`
+      line = b.unit.startsWith('%')
+        ? `${b.label} [${bar}] ${pct}${b.unit.slice(1)} | ETA ${eta}${info}`
         : `${b.label} [${bar}] ${pct} | ${formatCount(b.done)}/${formatCount(b.total)} ${b.unit} | ${formatRate(rate)} ${b.unit}/s | ETA ${eta}${info}`;
     } else {
       line = `${b.label} ${formatCount(b.done)} ${b.unit} | ${formatRate(rate)} ${b.unit}/s${info}`;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,12 +93,53 @@ describe('compactlm preprocess', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ rowsIn: 3, rowsOut: 2, dropped: 0, skipped: 1 });
   });
 
+  describe('without -o (the card\'s `compactlm preprocess raw.csv`)', () => {
+    let sub: string;
+    beforeEach(() => {
+      sub = mkdtempSync(join(dir, 'default-'));
+      copyFileSync(join(root, 'test/fixtures/pp-reviews.csv'), join(sub, 'raw.csv'));
+    });
+    afterEach(() => rmSync(sub, { recursive: true, force: true }));
+
+    test('writes raw.clean.csv next to the input and says so on stderr', () => {
+      mkdirSync(join(sub, 'data'));
+      copyFileSync(join(sub, 'raw.csv'), join(sub, 'data', 'raw.csv'));
+      const r = run(['preprocess', 'raw.csv', '--text-column', 'review'], sub);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/wrote raw\.clean\.csv \(the default: no -o given\)/);
+      expect(readRows(join(sub, 'raw.clean.csv')).map((row) => row.cleaned_text)).toHaveLength(5);
+      // next to the input, wherever the input is
+      const nested = run(['preprocess', join('data', 'raw.csv'), '--text-column', 'review', '--json'], sub);
+      expect(nested.code).toBe(0);
+      expect(JSON.parse(nested.stdout)).toMatchObject({ output: join('data', 'raw.clean.csv'), rowsOut: 5 });
+      expect(readdirSync(join(sub, 'data')).sort()).toEqual(['raw.clean.csv', 'raw.csv']);
+      // run again: an earlier output (not an input) is replaced
+      expect(run(['preprocess', 'raw.csv', '--text-column', 'review'], sub).code).toBe(0);
+      expect(readdirSync(sub).sort()).toEqual(['data', 'raw.clean.csv', 'raw.csv']);
+    });
+
+    test('refuses when raw.clean.csv is the input itself (a link to it): nothing written, the input untouched', () => {
+      for (const link of [symlinkSync, linkSync]) {
+        link(join(sub, 'raw.csv'), join(sub, 'raw.clean.csv'));
+        const before = readFileSync(join(sub, 'raw.csv'));
+        const r = run(['preprocess', 'raw.csv', '--text-column', 'review'], sub);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toBe('compactlm: error: the default output raw.clean.csv is the input raw.csv: choose another output (a command never overwrites its input)\n');
+        expect(readFileSync(join(sub, 'raw.csv'))).toEqual(before);
+        expect(readdirSync(sub).sort()).toEqual(['raw.clean.csv', 'raw.csv']);
+        rmSync(join(sub, 'raw.clean.csv'));
+      }
+    });
+  });
+
   test('--help shows the recipes and an example', () => {
     const r = run(['preprocess', '--help'], dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/--recipe <name>/);
     expect(r.stdout).toMatch(/lm \| seed/);
-    expect(r.stdout).toMatch(/Example:\n\s+\$ compactlm preprocess/);
+    expect(r.stdout).toMatch(/Example:\n\s+\$ compactlm preprocess raw\.csv\s+# → raw\.clean\.csv/);
+    expect(r.stdout).toMatch(/-o, --output <file>/);
   });
 
   describe('bad input: one line naming the file (and line), no output', () => {
@@ -140,8 +181,20 @@ describe('compactlm preprocess', () => {
       expectCleanFailure(['preprocess', 'huge.csv', '-o', 'o.csv'], 'huge.csv:3: ', /record larger than the 4 MiB limit/);
     });
 
-    test('unknown recipe lists the recipes', () => {
-      expectCleanFailure(['preprocess', 'reviews.csv', '-o', 'o.csv', '--recipe', 'bert'], 'unknown recipe', /"bert" \(recipes: lm, seed\)$/);
+    test('unknown recipe lists the recipes (checked by the CLI before anything is read)', () => {
+      expectCleanFailure(['preprocess', 'reviews.csv', '-o', 'o.csv', '--recipe', 'bert'], "option '--recipe <name>' argument 'bert' is invalid", /"bert" is not one of: lm, seed\.$/);
+    });
+
+    test('-o the input itself, or a link to it: refused, the input untouched', () => {
+      const before = readFileSync(join(dir, 'reviews.csv'));
+      expectCleanFailure(['preprocess', 'reviews.csv', '-o', 'reviews.csv', '--text-column', 'review'], '-o reviews.csv is the input reviews.csv', /never overwrites its input/);
+      symlinkSync('reviews.csv', join(dir, 'alias.csv'));
+      try {
+        expectCleanFailure(['preprocess', 'reviews.csv', '-o', 'alias.csv', '--text-column', 'review'], '-o alias.csv is the input reviews.csv', /never overwrites its input/);
+      } finally {
+        rmSync(join(dir, 'alias.csv'));
+      }
+      expect(readFileSync(join(dir, 'reviews.csv'))).toEqual(before);
     });
 
     test('output folder missing', () => {

@@ -65,6 +65,11 @@ describe('progress bars and log lines share the terminal', () => {
     pct.update(50);
     expect(screen().at(-1)).toMatch(/^tokenize \[█{10}░{10}\] 50% \| ETA 2s$/);
     pct.stop();
+    const text = term.bar('tokenize', 100, '% of the text');
+    tick(1000);
+    text.update(25);
+    expect(screen().at(-1)).toMatch(/^tokenize \[█{5}░{15}\] 25% of the text \| ETA \ds$/);
+    text.stop();
     const rows = term.bar('augment', 0, 'rows');
     tick(2000);
     rows.update(1200);
