@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +47,7 @@ function expectCleanFailure(args: string[], start: string, message: RegExp) {
 
 describe('compactlm split', () => {
   test('1000 rows → 700/150/150, disjoint and complete, headers, split.json', () => {
-    const r = run(['split', 'data.csv', '--out-dir', 'plain', '--json'], dir);
+    const r = run(['split', 'data.csv', '--out', 'plain', '--json'], dir);
     expect(r.code).toBe(0);
     const out = join(dir, 'plain');
     expect(readdirSync(out).sort()).toEqual(['split.json', 'test.csv', 'train.csv', 'val.csv']);
@@ -80,7 +80,7 @@ describe('compactlm split', () => {
   });
 
   test('--stratify keeps every class within one row of its share, and records the per-class counts', () => {
-    const r = run(['split', 'data.csv', '--out-dir', 'strat', '--stratify', 'label', '--ratios', '0.8,0.1,0.1', '--seed', '5'], dir);
+    const r = run(['split', 'data.csv', '--out', 'strat', '--stratify', 'label', '--ratios', '0.8,0.1,0.1', '--seed', '5'], dir);
     expect(r.code).toBe(0);
     const input = readRows(join(dir, 'data.csv'));
     const summary = JSON.parse(readFileSync(join(dir, 'strat', 'split.json'), 'utf8'));
@@ -99,21 +99,31 @@ describe('compactlm split', () => {
   });
 
   test('same input and seed → byte-identical output (global or command --seed); another seed differs', () => {
-    expect(run(['split', 'data.csv', '--out-dir', 'a', '--seed', '11', '--stratify', 'label'], dir).code).toBe(0);
-    expect(run(['--seed', '11', 'split', 'data.csv', '--out-dir', 'b', '--stratify', 'label'], dir).code).toBe(0);
-    expect(run(['split', 'data.csv', '--out-dir', 'c', '--seed', '12', '--stratify', 'label'], dir).code).toBe(0);
+    expect(run(['split', 'data.csv', '--out', 'a', '--seed', '11', '--stratify', 'label'], dir).code).toBe(0);
+    expect(run(['--seed', '11', 'split', 'data.csv', '--out', 'b', '--stratify', 'label'], dir).code).toBe(0);
+    expect(run(['split', 'data.csv', '--out', 'c', '--seed', '12', '--stratify', 'label'], dir).code).toBe(0);
     for (const f of ['train.csv', 'val.csv', 'test.csv', 'split.json']) {
       expect(readFileSync(join(dir, 'b', f))).toEqual(readFileSync(join(dir, 'a', f)));
     }
     expect(readFileSync(join(dir, 'c', 'train.csv'))).not.toEqual(readFileSync(join(dir, 'a', 'train.csv')));
   });
 
+  test('--out-dir, the old name of --out, still works (hidden from --help) with a deprecation warning', () => {
+    const r = run(['split', 'data.csv', '--out-dir', 'old', '--seed', '11', '--stratify', 'label'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/--out-dir is deprecated: use --out/);
+    expect(readFileSync(join(dir, 'old', 'train.csv'))).toEqual(readFileSync(join(dir, 'a', 'train.csv')));
+    const both = run(['split', 'data.csv', '--out-dir', 'x', '--out', 'y'], dir);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/give --out, not both --out and --out-dir/);
+  });
+
   test('tiny inputs: 7 rows → 5/1/1, 1 row → 1/0/0; ratio 0 gives a header-only part', () => {
     writeFileSync(join(dir, 'seven.csv'), `id\n${[1, 2, 3, 4, 5, 6, 7].join('\n')}\n`);
     writeFileSync(join(dir, 'one.csv'), 'id\n1\n');
-    const seven = run(['split', 'seven.csv', '--out-dir', 'seven', '--json'], dir);
+    const seven = run(['split', 'seven.csv', '--out', 'seven', '--json'], dir);
     expect(JSON.parse(seven.stdout).counts).toEqual({ train: 5, val: 1, test: 1 });
-    const one = run(['split', 'one.csv', '--out-dir', 'one', '--json', '--ratios', '0.8,0.2,0'], dir);
+    const one = run(['split', 'one.csv', '--out', 'one', '--json', '--ratios', '0.8,0.2,0'], dir);
     expect(JSON.parse(one.stdout).counts).toEqual({ train: 1, val: 0, test: 0 });
     expect(readFileSync(join(dir, 'one', 'test.csv'), 'utf8')).toBe('id\n');
   });
@@ -121,7 +131,8 @@ describe('compactlm split', () => {
   test('--help documents the rounding and has an example', () => {
     const r = run(['split', '--help'], dir);
     expect(r.stdout).toMatch(/largest-remainder rounding/);
-    expect(r.stdout).toMatch(/Example:\n\s+\$ compactlm split/);
+    expect(r.stdout).toMatch(/Example:\n\s+\$ compactlm split .* --out data\//);
+    expect(r.stdout).not.toMatch(/--out-dir/);
   });
 
   describe('bad input: one line, no output folder or file', () => {
@@ -130,36 +141,51 @@ describe('compactlm split', () => {
       ['0.7,abc,0.15', /"abc" is not a decimal number/],
       ['1.2,-0.1,-0.1', /"-0.1" is negative/],
       ['0.7,0.2,0.2', /must sum to 1, they sum to 1.1/],
-    ])('--ratios %s', (ratios, message) => {
-      expectCleanFailure(['split', 'data.csv', '--out-dir', 'never', '--ratios', ratios], `--ratios "${ratios}": `, message);
+    ])('--ratios %s (checked by the CLI)', (ratios, message) => {
+      expectCleanFailure(['split', 'data.csv', '--out', 'never', '--ratios', ratios], `option '--ratios <train,val,test>' argument '${ratios}' is invalid. `, message);
+    });
+
+    test('no --out: one line naming the flag', () => {
+      expectCleanFailure(['split', 'data.csv'], 'split: where to? pass --out <dir>', /split\.json/);
+    });
+
+    test('an --out that would overwrite the input (data/train.csv into data/) is refused', () => {
+      mkdirSync(join(dir, 'data'));
+      copyFileSync(join(dir, 'data.csv'), join(dir, 'data', 'train.csv'));
+      try {
+        expectCleanFailure(['split', join('data', 'train.csv'), '--out', 'data'], `--out ${join('data', 'train.csv')} is the input`, /never overwrites its input/);
+        expect(readdirSync(join(dir, 'data'))).toEqual(['train.csv']);
+      } finally {
+        rmSync(join(dir, 'data'), { recursive: true });
+      }
     });
 
     test('unknown stratify column lists the columns', () => {
-      expectCleanFailure(['split', 'data.csv', '--out-dir', 'never', '--stratify', 'class'], 'data.csv:1: ', /no column "class" \(columns: "id", "text", "label"\)/);
+      expectCleanFailure(['split', 'data.csv', '--out', 'never', '--stratify', 'class'], 'data.csv:1: ', /no column "class" \(columns: "id", "text", "label"\)/);
     });
 
     test('missing file', () => {
-      expectCleanFailure(['split', 'nope.csv', '--out-dir', 'never'], 'nope.csv: ', /file not found/);
+      expectCleanFailure(['split', 'nope.csv', '--out', 'never'], 'nope.csv: ', /file not found/);
     });
 
     test('ragged row, with its line', () => {
       writeFileSync(join(dir, 'ragged.csv'), 'id,label\n1,a\n2,"b\nc"\n3,a,oops\n');
-      expectCleanFailure(['split', 'ragged.csv', '--out-dir', 'never'], 'ragged.csv:5: ', /ragged row/);
+      expectCleanFailure(['split', 'ragged.csv', '--out', 'never'], 'ragged.csv:5: ', /ragged row/);
     });
 
     test('unclosed quote, with its line', () => {
       writeFileSync(join(dir, 'unclosed.csv'), 'id,label\n1,a\n2,"b\n');
-      expectCleanFailure(['split', 'unclosed.csv', '--out-dir', 'never'], 'unclosed.csv:3: ', /unclosed quote/);
+      expectCleanFailure(['split', 'unclosed.csv', '--out', 'never'], 'unclosed.csv:3: ', /unclosed quote/);
     });
 
     test('header only', () => {
       writeFileSync(join(dir, 'header.csv'), 'id,label\n');
-      expectCleanFailure(['split', 'header.csv', '--out-dir', 'never'], 'header.csv: ', /no data rows/);
+      expectCleanFailure(['split', 'header.csv', '--out', 'never'], 'header.csv: ', /no data rows/);
     });
 
     test('an existing output folder is left as it was', () => {
       const before = readFileSync(join(dir, 'plain', 'train.csv'));
-      expectCleanFailure(['split', 'ragged.csv', '--out-dir', 'plain'], 'ragged.csv:5: ', /ragged row/);
+      expectCleanFailure(['split', 'ragged.csv', '--out', 'plain'], 'ragged.csv:5: ', /ragged row/);
       expect(readFileSync(join(dir, 'plain', 'train.csv'))).toEqual(before);
       expect(readdirSync(join(dir, 'plain')).sort()).toEqual(['split.json', 'test.csv', 'train.csv', 'val.csv']);
     });
