@@ -15,6 +15,9 @@ function run(args: string[], cwd: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The fixtures' text is in cleaned_text (what `compactlm preprocess` adds); the default column is text. */
+const TEXT = ['--text-column', 'cleaned_text'];
+
 const readRows = (file: string) => parse(readFileSync(file), { columns: true }) as Record<string, string>[];
 
 let dir: string;
@@ -27,7 +30,7 @@ beforeAll(() => {
 
 describe('compactlm augment', () => {
   test('keeps every column and row, adds augmented_text, prints a JSON summary', () => {
-    const r = run(['augment', 'in.csv', '-o', 'out.csv', '--seed', '3', '--json', '--synonym-p', '0.2'], dir);
+    const r = run(['augment', 'in.csv', '-o', 'out.csv', ...TEXT, '--seed', '3', '--json', '--synonym-p', '0.2'], dir);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     const input = readRows(join(dir, 'in.csv'));
@@ -44,10 +47,10 @@ describe('compactlm augment', () => {
   });
 
   test('same seed → same file; another seed → another file; global and command --seed agree', () => {
-    run(['augment', 'in.csv', '-o', 'a.csv', '--seed', '7'], dir);
-    run(['augment', 'in.csv', '-o', 'b.csv', '--seed', '7'], dir);
-    run(['--seed', '7', 'augment', 'in.csv', '-o', 'c.csv'], dir);
-    run(['augment', 'in.csv', '-o', 'd.csv', '--seed', '8'], dir);
+    run(['augment', 'in.csv', '-o', 'a.csv', ...TEXT, '--seed', '7'], dir);
+    run(['augment', 'in.csv', '-o', 'b.csv', ...TEXT, '--seed', '7'], dir);
+    run(['--seed', '7', 'augment', 'in.csv', '-o', 'c.csv', ...TEXT], dir);
+    run(['augment', 'in.csv', '-o', 'd.csv', ...TEXT, '--seed', '8'], dir);
     const a = readFileSync(join(dir, 'a.csv'), 'utf8');
     expect(readFileSync(join(dir, 'b.csv'), 'utf8')).toBe(a);
     expect(readFileSync(join(dir, 'c.csv'), 'utf8')).toBe(a);
@@ -55,7 +58,7 @@ describe('compactlm augment', () => {
   });
 
   test('--synonym-p 0 --insert-p 0 copies the text exactly', () => {
-    const r = run(['augment', 'in.csv', '-o', 'same.csv', '--synonym-p', '0', '--insert-p', '0'], dir);
+    const r = run(['augment', 'in.csv', '-o', 'same.csv', ...TEXT, '--synonym-p', '0', '--insert-p', '0'], dir);
     expect(r.code).toBe(0);
     for (const row of readRows(join(dir, 'same.csv'))) expect(row.augmented_text).toBe(row.cleaned_text);
   });
@@ -68,12 +71,13 @@ describe('compactlm augment', () => {
 
   test.each([
     ['missing file', ['augment', 'nope.csv', '-o', 'bad.csv'], /nope\.csv: file not found/],
-    ['missing column', ['augment', 'in.csv', '-o', 'bad.csv', '--text-column', 'text'], /in\.csv:1: no column "text" \(columns: "id", "cleaned_text", "label"\)/],
-    ['p above 1', ['augment', 'in.csv', '-o', 'bad.csv', '--synonym-p', '1.5'], /--synonym-p.*1\.5 is outside \[0, 1\]/],
+    ['missing column (the default --text-column is text, as in every command)', ['augment', 'in.csv', '-o', 'bad.csv'], /in\.csv:1: no column "text" \(columns: "id", "cleaned_text", "label"\)/],
+    ['-o is the input', ['augment', 'in.csv', '-o', 'in.csv', ...TEXT], /^compactlm: error: -o in\.csv is the input in\.csv: choose another output/],
+    ['p above 1', ['augment', 'in.csv', '-o', 'bad.csv', '--synonym-p', '1.5'], /^compactlm: error: option '--synonym-p <p>' argument '1\.5' is invalid\. 1\.5 is outside \[0, 1\]\.$/m],
     ['negative p', ['augment', 'in.csv', '-o', 'bad.csv', '--insert-p', '-0.1'], /--insert-p.*outside \[0, 1\]/],
     ['p not a number', ['augment', 'in.csv', '-o', 'bad.csv', '--insert-p', 'lots'], /"lots" is not a number/],
-    ['ragged row after good rows', ['augment', 'ragged.csv', '-o', 'bad.csv'], /ragged\.csv:4: ragged row: 3 fields, but the header has 2/],
-    ['output folder missing', ['augment', 'in.csv', '-o', 'no/such/dir/bad.csv'], /output folder no\/such\/dir does not exist/],
+    ['ragged row after good rows', ['augment', 'ragged.csv', '-o', 'bad.csv', ...TEXT], /ragged\.csv:4: ragged row: 3 fields, but the header has 2/],
+    ['output folder missing', ['augment', 'in.csv', '-o', 'no/such/dir/bad.csv', ...TEXT], /output folder no\/such\/dir does not exist/],
   ])('%s: one line on stderr, non-zero exit, no output', (_name, args, message) => {
     const before = readdirSync(dir).sort();
     const r = run(args, dir);
