@@ -40,7 +40,7 @@ describe('compactlm plot', () => {
     expect(readdirSync(dir)).toEqual(['sex.svg']);
   });
 
-  test('more values than --top: the most frequent ones plus one "(other)" bar', () => {
+  test('more values than --top-k: the most frequent ones plus one "(other)" bar', () => {
     const input = join(dir, 'many.csv');
     // value v_i appears i+1 times (i = 0..59): 60 distinct values, 1830 rows
     const lines = ['id,cat'];
@@ -57,10 +57,16 @@ describe('compactlm plot', () => {
     const svg = readFileSync(out, 'utf8');
     expect(bars(svg)).toBe(51);
     expect(svg).toContain('(other)');
-    const r5 = cli(['plot', input, '--column', 'cat', '-o', out, '--top', '5']);
+    const r5 = cli(['plot', input, '--column', 'cat', '-o', out, '--top-k', '5']);
     expect(r5.status).toBe(0);
     expect(r5.stdout).toBe('');
     expect(bars(readFileSync(out, 'utf8'))).toBe(6);
+    // --top, the old name, still works with a deprecation warning
+    const old = cli(['plot', input, '--column', 'cat', '-o', out, '--top', '3']);
+    expect(old.status).toBe(0);
+    expect(old.stderr).toMatch(/--top is deprecated: use --top-k/);
+    expect(bars(readFileSync(out, 'utf8'))).toBe(4);
+    expect(cli(['plot', input, '--column', 'cat', '-o', out, '--top-k', '0']).stderr).toMatch(/^compactlm: error: option '--top-k <k>' argument '0' is invalid/);
   });
 
   test('a missing column is a one-line error and writes nothing', () => {
@@ -77,5 +83,13 @@ describe('compactlm plot', () => {
     const r = cli(['plot', '--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Example:');
+    expect(r.stdout).toMatch(/--top-k <k>/);
+    expect(r.stdout).not.toMatch(/--top </);
+  });
+
+  test('-o the input is refused', () => {
+    const r = cli(['plot', FIXTURE, '--column', 'sex', '-o', FIXTURE]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^compactlm: error: -o .* is the input .*never overwrites its input\)\n$/);
   });
 });
