@@ -14,7 +14,7 @@ import { distill } from '../dist/distill/distill.js';
 import { pretrain } from '../dist/train/pretrain.js';
 import { saveModelFolder } from '../dist/model/checkpoint-folder.js';
 import { makeConfig } from '../dist/model/config.js';
-import { initParams } from '../dist/model/params.js';
+import { initParams } from '../dist/model/bert.js';
 import { writeTokenizerFiles } from '../dist/tokenizer/tokenizer-json.js';
 import { configureLogger } from '../dist/util/log.js';
 import { Rng } from '../dist/util/rng.js';

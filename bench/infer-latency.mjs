@@ -20,11 +20,11 @@ if (!process.env.MALLOC_MMAP_THRESHOLD_) {
 const ort = (await import('onnxruntime-node')).default;
 const { AutoModelForMaskedLM, Tensor, env } = await import('@xenova/transformers');
 const { makeConfig } = await import('../dist/model/config.js');
-const { initParams } = await import('../dist/model/params.js');
+const { initParams } = await import('../dist/model/bert.js');
 const { saveModelFolder } = await import('../dist/model/checkpoint-folder.js');
 const { writeTokenizerFiles } = await import('../dist/tokenizer/tokenizer-json.js');
 const { loadTokenizer } = await import('../dist/tokenizer/tokenizer.js');
-const { exportModel, MODEL_FILE, QUANTIZED_FILE } = await import('../dist/export/export-folder.js');
+const { exportModel, ONNX_MODEL_FILE, ONNX_QUANTIZED_FILE } = await import('../dist/export/export-folder.js');
 const { sessionOptions } = await import('../dist/runtime/session.js');
 const { readCsv } = await import('../dist/data/csv.js');
 const { Rng } = await import('../dist/util/rng.js');
@@ -47,8 +47,8 @@ try {
   const config = makeConfig(preset);
   await saveModelFolder(modelDir, config, initParams(config, new Rng(0)), { writeExtraFiles: writeTokenizerFiles });
   const summary = await exportModel({ modelDir, outDir, samples: 16, seed: 0 });
-  console.log(JSON.stringify({ bench: 'infer-export', preset, fp32_mb: +(summary.files.find((f) => f.path === MODEL_FILE).bytes / 1e6).toFixed(1),
-    int8_mb: +(summary.files.find((f) => f.path === QUANTIZED_FILE).bytes / 1e6).toFixed(1), size_ratio: +summary.sizeRatio.toFixed(3) }));
+  console.log(JSON.stringify({ bench: 'infer-export', preset, fp32_mb: +(summary.files.find((f) => f.path === ONNX_MODEL_FILE).bytes / 1e6).toFixed(1),
+    int8_mb: +(summary.files.find((f) => f.path === ONNX_QUANTIZED_FILE).bytes / 1e6).toFixed(1), size_ratio: +summary.sizeRatio.toFixed(3) }));
 
   // 32 prose passages of at least 128 tokens, cut to exactly 128 ([CLS] … [SEP]).
   const tok = await loadTokenizer(outDir);
@@ -71,7 +71,7 @@ try {
   env.localModelPath = parse(outDir).root;
   const name = relative(parse(outDir).root, outDir);
   const runners = [];
-  for (const [precision, file, quantized] of [['fp32', MODEL_FILE, false], ['int8', QUANTIZED_FILE, true]]) {
+  for (const [precision, file, quantized] of [['fp32', ONNX_MODEL_FILE, false], ['int8', ONNX_QUANTIZED_FILE, true]]) {
     const session = await ort.InferenceSession.create(join(outDir, file), sessionOptions({}));
     runners.push({ runtime: 'ort', precision, close: () => session.release(), run: (x, B) => session.run({
       input_ids: new ort.Tensor('int64', x.ids, [B, T]), attention_mask: new ort.Tensor('int64', x.mask, [B, T]),
@@ -112,7 +112,7 @@ try {
   }
 
   // ORT profiler: kernel time per op type, one batch-1 run after warm-up, for both precisions.
-  for (const [precision, file] of [['fp32', MODEL_FILE], ['int8', QUANTIZED_FILE]]) {
+  for (const [precision, file] of [['fp32', ONNX_MODEL_FILE], ['int8', ONNX_QUANTIZED_FILE]]) {
     const dir = join(root, `profile-${precision}`);
     mkdirSync(dir);
     const session = await ort.InferenceSession.create(join(outDir, file), { ...sessionOptions({}), enableProfiling: true, profileFilePrefix: join(dir, 'p') });

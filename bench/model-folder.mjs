@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeConfig } from '../dist/model/config.js';
-import { countParams, initParams } from '../dist/model/params.js';
+import { countParams, initParams } from '../dist/model/bert.js';
 import { loadModelFolder, saveModelFolder } from '../dist/model/checkpoint-folder.js';
 import { Rng } from '../dist/util/rng.js';
 

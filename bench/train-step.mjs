@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Train-step and forward speed of the compiled BERT artifacts (dist/model/artifacts.js) on onnxruntime-node, CPU.
+// Train-step and forward speed of the compiled BERT artifacts (dist/model/step-compiler.js) on onnxruntime-node, CPU.
 // BERT-mini (H256 L4 A4 I1024 V30522), B=16, T=128, M=20 masked slots per sequence, dropout on, AdamW in-graph,
 // 2 threads, graph optimization 'all'. Like the real trainer, each step fills fresh dropout keep-masks and feeds
 // the previous step's new.* outputs back as inputs; the outputs go to preallocated buffers (two sets, used in
@@ -23,9 +23,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { makeConfig } from '../dist/model/config.js';
-import { buildEval, buildTrainStep, fillKeepMask } from '../dist/model/artifacts.js';
+import { compileStep } from '../dist/model/step-compiler.js';
+import { fillKeepMask } from '../dist/train/dropout-masks.js';
 import { sessionOptions as trainerSessionOptions } from '../dist/runtime/session.js';
-import { initParams } from '../dist/model/params.js';
+import { initParams } from '../dist/model/bert.js';
 import { Rng } from '../dist/util/rng.js';
 
 const preset = process.env.BENCH_PRESET ?? 'mini';
@@ -105,14 +106,14 @@ function summarizeProfile(session, label) {
 
 // ---- train step --------------------------------------------------------------------------------------------------
 let t0 = performance.now();
-const spec = buildTrainStep(config, { batchSize: B, seqLen: T, maxPredictions: M });
+const spec = compileStep({ kind: 'train', config, shape: { batchSize: B, seqLen: T, maxPredictions: M } });
 const buildMs = performance.now() - t0;
 t0 = performance.now();
 const session = await ort.InferenceSession.create(spec.bytes, profiled(`compactlm-prof-train_step-${process.pid}`));
 const sessionMs = performance.now() - t0;
 
 const params = initParams(config, rng);
-const shapes = new Map(spec.inputs.map((i) => [i.name, i.shape]));
+const shapes = new Map(spec.io.inputs.map((i) => [i.name, i.shape]));
 // Two buffer sets for params and moments: step k reads set k%2 and writes set (k+1)%2.
 const sets = [0, 1].map((k) => {
   const s = new Map();
@@ -124,7 +125,7 @@ const sets = [0, 1].map((k) => {
   }
   return s;
 });
-const masks = spec.dropoutInputs.map((d) => ({ ...d, data: new Uint8Array(shapeSize(d.shape)) }));
+const masks = spec.io.dropout.map((d) => ({ ...d, data: new Uint8Array(shapeSize(d.shape)) }));
 const feeds = { ...batch(), lr: new ort.Tensor('float32', Float32Array.of(1e-4), []) };
 
 const stepMs = [];
@@ -158,7 +159,7 @@ console.log(JSON.stringify({
 await session.release();
 
 // ---- forward (eval graph: encoder + MLM head at the masked slots + loss, no dropout) ------------------------------
-const evalSpec = buildEval(config, { batchSize: B, seqLen: T, maxPredictions: M });
+const evalSpec = compileStep({ kind: 'eval', config, shape: { batchSize: B, seqLen: T, maxPredictions: M } });
 const evalSession = await ort.InferenceSession.create(evalSpec.bytes, profiled(`compactlm-prof-forward-${process.pid}`));
 const evalFeeds = { ...batch() };
 for (const [name] of params) evalFeeds[name] = sets[0].get(name);

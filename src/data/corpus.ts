@@ -14,7 +14,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { CsvWriter, writeFileAtomic } from './csv.js';
+import { CsvWriter } from './csv.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { brownPassages, packSentences, sotuPassages, splitSentences, tidy } from './build-datasets.js';
 import { wordnetDbPath } from './wordnet.js';
 

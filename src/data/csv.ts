@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
 import { stringify, type Stringifier } from 'csv-stringify';
+import { tempPath } from '../util/atomic.js';
 import { atLine, UserError } from '../util/errors.js';
 
 /**
@@ -325,23 +326,6 @@ export class CsvWriter {
     this.stringifier.destroy();
     this.out.destroy();
     await fsp.rm(this.tmp, { force: true });
-  }
-}
-
-/** Temporary sibling of `path` (same folder, so the final rename is atomic). */
-export function tempPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-}
-
-/** Writes a whole text/binary file atomically. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = tempPath(path);
-  try {
-    await fsp.writeFile(tmp, data);
-    await fsp.rename(tmp, path);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
   }
 }
 

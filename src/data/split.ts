@@ -2,7 +2,8 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { CsvWriter, readCsv, tempPath, type CsvReader } from './csv.js';
+import { CsvWriter, readCsv, type CsvReader } from './csv.js';
+import { tempPath } from '../util/atomic.js';
 
 /**
  * Train/val/test split with exact counts, reproducible from a seed, optionally stratified by a column, for

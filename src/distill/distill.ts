@@ -15,22 +15,23 @@
  * half of its layers (at least one).
  */
 import { join } from 'node:path';
-import { writeFileAtomic } from '../data/csv.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { WEIGHTS_FILE } from '../model/checkpoint-folder.js';
-import { DISTILL_DEFAULTS } from '../model/distill-loss.js';
+import { DISTILL_DEFAULTS, distillationLoss } from '../model/distill-loss.js';
 import { configToJson, validateConfig, type BertConfig } from '../model/config.js';
-import { countParams } from '../model/params.js';
+import { countParams } from '../model/bert.js';
 import type { PresetName } from '../model/presets.js';
 import { checkDevice } from '../runtime/session.js';
 import { defaultMaxPredictions } from '../train/masking.js';
-import { checkTrainingOptions, resolveConfig, trainMaskedLm, withDropout, type PretrainOptions, type PretrainSummary } from '../train/pretrain.js';
+import { resolveConfig, trainMaskedLm, withDropout, type PretrainOptions, type PretrainSummary } from '../train/pretrain.js';
 import { VOCAB_SIZE } from '../tokenizer/vocab.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { initFromTeacher } from './init-from-teacher.js';
 import { distillReport, evaluateMaskedLm, type DistillReport } from './report.js';
 import { DistillBatchSource } from './teacher-batches.js';
-import { checkTeacherFits, loadTeacher, maskedLogits, ONNX_MODEL_FILE, weightsMaskedLogits } from './teacher.js';
+import { ONNX_MODEL_FILE } from '../export/export-folder.js';
+import { checkTeacherFits, loadTeacher, maskedLogits, weightsMaskedLogits } from './teacher.js';
 
 export const REPORT_FILE = 'distill_report.json';
 
@@ -50,7 +51,6 @@ export interface DistillSummary extends PretrainSummary {
 
 /** The student's config: --student-preset / --student-config, else the teacher's with half the layers. */
 export async function studentConfig(o: Pick<DistillOptions, 'studentPreset' | 'studentConfig' | 'dropout'>, teacher: BertConfig): Promise<BertConfig> {
-  if (o.studentPreset !== undefined && o.studentConfig !== undefined) throw new UserError('give either --student-preset or --student-config, not both');
   if (o.studentPreset !== undefined || o.studentConfig !== undefined) {
     return resolveConfig({ preset: o.studentPreset, config: o.studentConfig, dropout: o.dropout }, VOCAB_SIZE);
   }
@@ -60,8 +60,8 @@ export async function studentConfig(o: Pick<DistillOptions, 'studentPreset' | 's
 }
 
 export async function distill(o: DistillOptions): Promise<DistillSummary> {
-  const { temperature, alpha } = checkDistill(o);
-  checkTrainingOptions(o);
+  const temperature = o.temperature ?? DISTILL_DEFAULTS.temperature;
+  const alpha = o.alpha ?? DISTILL_DEFAULTS.alpha;
   const session = { device: o.device ?? 'cpu', threads: o.threads };
   checkDevice(session.device);
 
@@ -70,7 +70,7 @@ export async function distill(o: DistillOptions): Promise<DistillSummary> {
   checkTeacherFits(teacher, o.seqLen);
   const config = await studentConfig(o, teacher.config);
   if (o.initFromTeacher && !teacher.weights) {
-    throw new UserError(`--init-from-teacher needs the teacher's weights (${WEIGHTS_FILE}), but ${teacher.dir} has only ${ONNX_MODEL_FILE}`);
+    throw new UserError(`${teacher.dir}: initializing the student from the teacher needs the teacher's weights (${WEIGHTS_FILE}), but the folder has only ${ONNX_MODEL_FILE}`);
   }
   // Copied now (errors before any work), dropped from the teacher: only the session needs them from here on.
   const initial = o.initFromTeacher ? initFromTeacher(config, teacher.config, teacher.weights!) : undefined;
@@ -88,7 +88,7 @@ export async function distill(o: DistillOptions): Promise<DistillSummary> {
       label: 'distill',
       config,
       init: initial ? () => initial : undefined,
-      distill: { temperature, alpha },
+      loss: distillationLoss({ temperature, alpha }),
       wrapSource: (source) => new DistillBatchSource(source, teacherLogits, config.vocab_size),
       fingerprint: { teacher: teacher.dir, teacherConfig: JSON.parse(configToJson(teacher.config)), temperature, alpha, initFromTeacher: !!o.initFromTeacher },
     });
@@ -118,12 +118,4 @@ export async function distill(o: DistillOptions): Promise<DistillSummary> {
   } finally {
     await teacherLogits.release();
   }
-}
-
-function checkDistill(o: DistillOptions): { temperature: number; alpha: number } {
-  const temperature = o.temperature ?? DISTILL_DEFAULTS.temperature;
-  const alpha = o.alpha ?? DISTILL_DEFAULTS.alpha;
-  if (!(temperature > 0 && Number.isFinite(temperature))) throw new UserError(`--temperature must be > 0, got ${temperature}`);
-  if (!(alpha >= 0 && alpha <= 1)) throw new UserError(`--alpha must be in [0, 1], got ${alpha}`);
-  return { temperature, alpha };
 }

@@ -14,7 +14,8 @@
  * A student with fewer positions or token types takes the first rows of those tables.
  */
 import type { BertConfig } from '../model/config.js';
-import { numel, paramTable } from '../model/params.js';
+import { numel } from '../model/params.js';
+import { paramTable } from '../model/bert.js';
 import { UserError } from '../util/errors.js';
 
 /** The teacher layer each student layer is copied from (see the file comment). */

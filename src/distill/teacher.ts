@@ -22,18 +22,17 @@
 import { existsSync, promises as fsp, statSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { Graph } from '../onnx/graph.js';
-import { BertForMaskedLM } from '../model/bert.js';
 import { CONFIG_FILE, loadModelFolder, WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from '../model/checkpoint-folder.js';
 import { loadConfig, type BertConfig } from '../model/config.js';
-import { countParams } from '../model/params.js';
+import { countParams } from '../model/bert.js';
+import { compileStep, type StepShape } from '../model/step-compiler.js';
+import { ONNX_MODEL_FILE } from '../export/export-folder.js';
 import { createSession, type SessionConfig } from '../runtime/session.js';
 import type { WireFeeds } from '../runtime/wire.js';
 import { loadVocab, sha256, VOCAB_SHA256, VOCAB_SIZE } from '../tokenizer/vocab.js';
 import { UserError } from '../util/errors.js';
 import { isHubId, resolveHubModel } from './hub.js';
 
-export const ONNX_MODEL_FILE = 'onnx/model.onnx';
 
 export interface Teacher {
   /** What --teacher said. */
@@ -46,13 +45,6 @@ export interface Teacher {
   weights: Map<string, Float32Array> | null;
   /** BertForMaskedLM parameter count of config (tied decoder counted once). */
   numParams: number;
-}
-
-/** Shapes of the batches the logits are computed for (B rows of T tokens, M gathered slots per row). */
-export interface MaskedShape {
-  batchSize: number;
-  seqLen: number;
-  maxPredictions: number;
 }
 
 /** Logits [B·M, V] at a batch's masked positions. */
@@ -121,21 +113,9 @@ export function checkTeacherFits(t: Teacher, seqLen: number): void {
   }
 }
 
-/**
- * An inference graph (weights as initializers, no dropout) → logits [B·M, V] at `masked_positions`; inputs
- * input_ids, attention_mask, token_type_ids [B, T] and masked_positions [B·M] (flat b·T + t), as train_step's.
- */
-export function buildMaskedLogits(config: BertConfig, weights: ReadonlyMap<string, Float32Array>, s: MaskedShape): Uint8Array {
-  const g = new Graph({ name: 'compactlm_masked_logits' });
-  const bert = new BertForMaskedLM(g, config, { batchSize: s.batchSize, seqLen: s.seqLen });
-  const positions = g.input('masked_positions', 'int64', [s.batchSize * s.maxPredictions]);
-  g.output(bert.mlmLogits(g.gather(bert.encode(), positions)), 'logits');
-  return g.toBytes({ weights });
-}
-
 /** Logits at masked positions for a model given as weights (a safetensors teacher, or the trained student). */
-export async function weightsMaskedLogits(config: BertConfig, weights: ReadonlyMap<string, Float32Array>, s: MaskedShape, session: SessionConfig = {}): Promise<MaskedLogits> {
-  const sess = await createSession(buildMaskedLogits(config, weights, s), session);
+export async function weightsMaskedLogits(config: BertConfig, weights: ReadonlyMap<string, Float32Array>, s: StepShape, session: SessionConfig = {}): Promise<MaskedLogits> {
+  const sess = await createSession(compileStep({ kind: 'logits', config, weights, shape: s }).bytes, session);
   return {
     async run(feeds) {
       const pick = (n: string) => new ort.Tensor(feeds[n].type, feeds[n].data as never, feeds[n].dims);
@@ -150,7 +130,7 @@ export async function weightsMaskedLogits(config: BertConfig, weights: ReadonlyM
 const ONNX_CHUNK_FLOATS = 64 * 1024 * 1024;
 
 /** Logits at masked positions from an exported onnx/model.onnx (all positions computed, the masked rows kept). */
-export async function onnxMaskedLogits(dir: string, V: number, s: MaskedShape, session: SessionConfig = {},
+export async function onnxMaskedLogits(dir: string, V: number, s: StepShape, session: SessionConfig = {},
   maxRows = Math.floor(ONNX_CHUNK_FLOATS / (s.seqLen * V))): Promise<MaskedLogits> {
   const path = join(dir, ONNX_MODEL_FILE);
   let sess: ort.InferenceSession;
@@ -195,7 +175,7 @@ export async function onnxMaskedLogits(dir: string, V: number, s: MaskedShape, s
 }
 
 /** The teacher's logits at masked positions, for batches of shape `s`. */
-export async function maskedLogits(t: Teacher, s: MaskedShape, session: SessionConfig = {}): Promise<MaskedLogits> {
+export async function maskedLogits(t: Teacher, s: StepShape, session: SessionConfig = {}): Promise<MaskedLogits> {
   checkTeacherFits(t, s.seqLen);
   return t.weights ? weightsMaskedLogits(t.config, t.weights, s, session) : onnxMaskedLogits(t.dir, t.config.vocab_size, s, session);
 }

@@ -20,8 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkOutputDir } from '../data/csv.js';
-import { Graph } from '../onnx/graph.js';
-import { BertForMaskedLM } from '../model/bert.js';
+import { compileStep } from '../model/step-compiler.js';
 import { loadModelFolder, CONFIG_FILE } from '../model/checkpoint-folder.js';
 import { configToJson, type BertConfig } from '../model/config.js';
 import { loadTokenizer } from '../tokenizer/tokenizer.js';
@@ -32,8 +31,8 @@ import { log } from '../util/log.js';
 import { quantizeGraph, type QuantizedTensorInfo } from './quantize.js';
 import { BUILTIN_VAL, loadValTexts, maskSample, verifyExport, type Verification } from './verify.js';
 
-export const MODEL_FILE = 'onnx/model.onnx';
-export const QUANTIZED_FILE = 'onnx/model_quantized.onnx';
+export const ONNX_MODEL_FILE = 'onnx/model.onnx';
+export const ONNX_QUANTIZED_FILE = 'onnx/model_quantized.onnx';
 export const EXPORT_REPORT = 'export.json';
 export const QUANTIZE_MODES = ['int8', 'none'] as const;
 export type QuantizeMode = (typeof QUANTIZE_MODES)[number];
@@ -43,8 +42,6 @@ export const MIN_OPSET = 17;
 export const MAX_OPSET = 21;
 export const DEFAULT_OPSET = 17;
 export const TRANSFORMERS_JS_MAX_OPSET = 18;
-/** Symbolic dim names, as Optimum writes them. */
-export const DYNAMIC_DIMS = ['batch_size', 'sequence_length'] as const;
 
 /** ONNX IR version for an opset: the lowest that allows it (IR 8 ↔ ONNX 1.13/opset 18; ORT 1.14 reads ≤ 8). */
 export function irVersionFor(opset: number): number {
@@ -57,23 +54,6 @@ export function checkOpset(opset: number): void {
     throw new UserError(`--opset ${opset} is too low: the export uses LayerNormalization, which needs opset ${MIN_OPSET} or higher`);
   }
   if (opset > MAX_OPSET) throw new UserError(`--opset ${opset} is too high: CompactLM's graph builder writes opsets ${MIN_OPSET}–${MAX_OPSET}`);
-}
-
-/**
- * The export graph: bert.ts's BertForMaskedLM with symbolic batch/sequence dims, logits and last_hidden_state at
- * every position. The same model definition as the training graphs; only the opset (and so the GELU form) is chosen
- * for the runtimes.
- */
-export function buildExportGraph(config: BertConfig, opset = DEFAULT_OPSET): Graph {
-  checkOpset(opset);
-  const g = new Graph({ name: 'compactlm_bert', opset });
-  // Example dims 2×3 are labels only: with dynamic: true every op takes the real dims at run time.
-  const bert = new BertForMaskedLM(g, config, { batchSize: 2, seqLen: 3, dynamic: true });
-  for (const v of [bert.inputIds, bert.attentionMask, bert.tokenTypeIds]) v.dims = DYNAMIC_DIMS;
-  const rows = bert.encode();
-  g.output(bert.unflattenRows(bert.mlmLogits(rows)), 'logits', { dims: [...DYNAMIC_DIMS, config.vocab_size] });
-  g.output(bert.unflattenRows(rows), 'last_hidden_state', { dims: [...DYNAMIC_DIMS, config.hidden_size] });
-  return g;
 }
 
 export interface ExportOptions {
@@ -142,20 +122,22 @@ export async function exportModel(o: ExportOptions): Promise<ExportSummary> {
       throw new UserError(`${o.modelDir}: config.json vocab_size ${config.vocab_size} does not match the tokenizer's ${tok.vocabSize} tokens`);
     }
 
-    const g = buildExportGraph(config, opset);
-    await fsp.writeFile(join(tmp, MODEL_FILE), g.toBytes({ weights: params, irVersion }));
+    // The same model definition as the training graphs; only the opset (and so the GELU form) suits the runtimes.
+    const fp32 = compileStep({ kind: 'inference', config, weights: params, outputs: ['logits', 'last_hidden_state'], opset, irVersion });
+    const g = fp32.graph;
+    await fsp.writeFile(join(tmp, ONNX_MODEL_FILE), fp32.bytes);
     let quantization: ExportSummary['quantization'];
     if (mode === 'int8') {
       const q = quantizeGraph(g, params);
-      await fsp.writeFile(join(tmp, QUANTIZED_FILE), q.graph.toBytes({ weights: q.weights, irVersion }));
+      await fsp.writeFile(join(tmp, ONNX_QUANTIZED_FILE), q.graph.toBytes({ weights: q.weights, irVersion }));
       quantization = { weights: 'int8 symmetric per output channel', activations: 'uint8 asymmetric per tensor, dynamic', tensors: q.tensors };
     }
 
     log().info({ sentences: texts.length, val: valFile }, 'export: checking fp32 against the training graph and int8 against fp32');
     const verification = await verifyExport({
       config, params, threads: o.threads, onProgress: o.onProgress,
-      fp32Path: join(tmp, MODEL_FILE),
-      int8Path: mode === 'int8' ? join(tmp, QUANTIZED_FILE) : undefined,
+      fp32Path: join(tmp, ONNX_MODEL_FILE),
+      int8Path: mode === 'int8' ? join(tmp, ONNX_QUANTIZED_FILE) : undefined,
       sample: maskSample(tok, texts, o.maxLength ?? 128, o.seed ?? 42),
     });
     const agreement = verification.int8?.top1Agreement;
@@ -167,13 +149,13 @@ export async function exportModel(o: ExportOptions): Promise<ExportSummary> {
     }
 
     const files: ExportFile[] = [];
-    for (const f of [CONFIG_FILE, ...TOKENIZER_FILES, 'special_tokens_map.json', MODEL_FILE, ...(mode === 'int8' ? [QUANTIZED_FILE] : [])]) {
+    for (const f of [CONFIG_FILE, ...TOKENIZER_FILES, 'special_tokens_map.json', ONNX_MODEL_FILE, ...(mode === 'int8' ? [ONNX_QUANTIZED_FILE] : [])]) {
       files.push({ path: f, bytes: (await fsp.stat(join(tmp, f))).size });
     }
     const size = (p: string) => files.find((f) => f.path === p)!.bytes;
     const summary: ExportSummary = {
       outDir, opset, irVersion, quantize: mode, files,
-      sizeRatio: mode === 'int8' ? size(QUANTIZED_FILE) / size(MODEL_FILE) : undefined,
+      sizeRatio: mode === 'int8' ? size(ONNX_QUANTIZED_FILE) / size(ONNX_MODEL_FILE) : undefined,
       verification, quantization,
     };
     const { outDir: _, ...report } = summary;

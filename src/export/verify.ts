@@ -2,7 +2,7 @@
  * Checks an export before it is published, on a validation sample of sentences:
  *
  * - fp32: onnx/model.onnx (opset 17, dynamic dims, as written to disk) against the training side's own inference
- *   graph (model/artifacts.ts `buildInference`, opset 20, weights from the model folder): max |Δlogit| and max
+ *   graph (model/step-compiler.ts (kind 'inference'), opset 20, weights from the model folder): max |Δlogit| and max
  *   |Δlast_hidden_state| over every position of every padded batch must each be ≤ 1e-4, else the export fails.
  * - int8: onnx/model_quantized.onnx against fp32 on masked-LM inputs: 15% of each sentence's content tokens are
  *   replaced by [MASK] (at least one), and the arg-max token at those positions is compared (top-1 agreement), plus
@@ -14,7 +14,7 @@
 import ort from 'onnxruntime-node';
 import { fileURLToPath } from 'node:url';
 import { readCsv } from '../data/csv.js';
-import { buildInference } from '../model/artifacts.js';
+import { compileStep } from '../model/step-compiler.js';
 import type { BertConfig } from '../model/config.js';
 import { createSession } from '../runtime/session.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
@@ -175,7 +175,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array, max: number): number {
 /** Runs the checks above; throws a UserError when fp32 differs from the training graph by more than 1e-4. */
 export async function verifyExport(o: VerifyOptions): Promise<Verification> {
   const V = o.config.vocab_size;
-  const reference = await createSession(buildInference(o.config, o.params, { outputs: ['logits', 'last_hidden_state'] }).bytes,
+  const reference = await createSession(compileStep({ kind: 'inference', config: o.config, weights: o.params, outputs: ['logits', 'last_hidden_state'] }).bytes,
     { threads: o.threads });
   const fp32 = await createSession(o.fp32Path, { threads: o.threads });
   const int8 = o.int8Path ? await createSession(o.int8Path, { threads: o.threads }) : undefined;

@@ -5,7 +5,7 @@
  *   const m = await EncoderModel.load('runs/mini-export', { output: 'logits', int8: true });  // export folder
  *   const { data, T } = await m.run([[101, 7592, 102], [101, 103, 2003, 102]]);     // data: [B, T, width]
  *
- * - Model folder (config.json + model.safetensors): the inference graph of model/artifacts.ts `buildInference`,
+ * - Model folder (config.json + model.safetensors): the inference graph of model/step-compiler.ts,
  *   weights as initializers, with the one output asked for (`logits` [B,T,V] or `last_hidden_state` [B,T,H]).
  * - Export folder (has onnx/model.onnx): that file on onnxruntime-node directly (fp32), or with `int8`
  *   onnx/model_quantized.onnx. Its dynamic-quantized activations take one scale per tensor over the whole batch,
@@ -18,8 +18,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { MODEL_FILE, QUANTIZED_FILE } from '../export/export-folder.js';
-import { buildInference, type InferenceOutput } from '../model/artifacts.js';
+import { ONNX_MODEL_FILE, ONNX_QUANTIZED_FILE } from '../export/export-folder.js';
+import { compileStep } from '../model/step-compiler.js';
+
+/** The outputs an encoder model can give: MLM logits or the last hidden state. */
+export type EncoderOutput = 'logits' | 'last_hidden_state';
 import { CONFIG_FILE, loadModelFolder } from '../model/checkpoint-folder.js';
 import { loadConfig, type BertConfig } from '../model/config.js';
 import { createSession, type SessionConfig } from '../runtime/session.js';
@@ -28,7 +31,7 @@ import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
 import { UserError } from '../util/errors.js';
 
 export interface EncoderLoadOptions extends SessionConfig {
-  output: InferenceOutput;
+  output: EncoderOutput;
   /** Export folders only: run onnx/model_quantized.onnx instead of onnx/model.onnx. */
   int8?: boolean;
 }
@@ -37,14 +40,14 @@ export type EncoderSource = 'model folder' | 'export fp32' | 'export int8';
 
 /** True when `dir` is an export folder (it has onnx/model.onnx). */
 export function isExportFolder(dir: string): boolean {
-  return existsSync(join(dir, MODEL_FILE));
+  return existsSync(join(dir, ONNX_MODEL_FILE));
 }
 
 export class EncoderModel {
   private constructor(
     readonly config: BertConfig,
     readonly tokenizer: Tokenizer,
-    readonly output: InferenceOutput,
+    readonly output: EncoderOutput,
     readonly source: EncoderSource,
     private readonly session: ort.InferenceSession,
   ) {}
@@ -75,10 +78,10 @@ export class EncoderModel {
       }
       const { config, params } = await loadModelFolder(dir);
       const tokenizer = await folderTokenizer(dir, config);
-      const spec = buildInference(config, params, { outputs: [o.output] });
+      const spec = compileStep({ kind: 'inference', config, weights: params, outputs: [o.output] });
       return new EncoderModel(config, tokenizer, o.output, 'model folder', await createSession(spec.bytes, session));
     }
-    const file = join(dir, o.int8 ? QUANTIZED_FILE : MODEL_FILE);
+    const file = join(dir, o.int8 ? ONNX_QUANTIZED_FILE : ONNX_MODEL_FILE);
     if (!existsSync(file)) {
       throw new UserError(`${file}: not found (the export was written with --quantize none): re-export with --quantize int8, or drop --int8`);
     }

@@ -15,6 +15,10 @@
  *   const grads = bert.gradients(loss);                           // Map HF name → gradient Value
  *   // or, with a closed-form loss gradient (losses.ts): bert.gradients(logits, dLogits)
  *
+ * Parameters are registered as the graph is built (`param(name, shape, init)`), so the Hugging Face name table
+ * (`paramTable`) is derived from this file alone: build order is state_dict order. A head (heads/) registers its
+ * own parameters the same way.
+ *
  * Layout choices (for speed in ONNX Runtime, same math as HF):
  * - Hidden states are kept as rows [B·T, H], so every Linear is one Gemm with transB=1 (x·Wᵀ + b, bias fused,
  *   no Transpose of the stored [out, in] weight).
@@ -25,16 +29,16 @@
  *   `dropoutSites` lists them. Inverted dropout (torch's) is y = x·keep/p_keep; the 1/p_keep scale is folded into
  *   the op that produces x (a Linear's weight and bias, the embedding LayerNorm's γ and β, the value projection
  *   for attention probabilities), so each site costs one multiply by the mask instead of three passes.
- * - float64 graphs (gradient checks) use a composite LayerNorm and the tanh GELU: ORT has no float64 kernels for
- *   LayerNormalization's statistics, Erf or exact Gelu.
+ * - float64 graphs (gradient checks) need the tanh GELU (config.hidden_act 'gelu_new' or the `gelu` option): ORT has
+ *   no float64 Erf. Graph itself picks float64 composites for LayerNorm and GELU.
  * - `dynamic: true` (inference/export) labels batch and sequence as symbolic dims; every reshape then takes its
  *   [B, T] from Shape(input_ids), so one graph serves any batch and length ≤ max_position_embeddings.
  */
-import type { Graph, Value } from '../onnx/graph.js';
+import { Graph, type Value } from '../onnx/graph.js';
 import { gradients as autodiff } from '../onnx/autodiff.js';
-import { scatterAddRows } from '../onnx/vjp.js';
 import { geluApproximation, headSize, type BertConfig } from './config.js';
-import { paramTable, WORD_EMBEDDINGS } from './params.js';
+import type { Rng } from '../util/rng.js';
+import { initTable, MLM_BIAS, numel, WORD_EMBEDDINGS, type ParamInit, type ParamSpec } from './params.js';
 
 export interface BertGraphOptions {
   /** Static batch size and sequence length (a dynamic graph records them as example dims only). */
@@ -43,8 +47,6 @@ export interface BertGraphOptions {
   dtype?: 'float32' | 'float64';
   /** GELU form; default from config.hidden_act ('gelu' → exact erf, 'gelu_new'/'gelu_pytorch_tanh' → tanh). */
   gelu?: 'none' | 'tanh';
-  /** 'fused' = ONNX LayerNormalization (float32 only), 'composite' = mean/var ops. Default by dtype. */
-  layerNorm?: 'fused' | 'composite';
   /** Symbolic batch/sequence dims (inference graphs). */
   dynamic?: boolean;
   /** Training: declare one bool keep-mask input per dropout site (only where the config's probability is > 0). */
@@ -65,18 +67,15 @@ export class BertForMaskedLM {
   readonly dtype: 'float32' | 'float64';
   readonly B: number;
   readonly T: number;
-  /** Parameters by HF name, in paramTable (state_dict) order. */
+  /** Parameters by HF name, in registration (state_dict) order, and how each is initialized. */
   readonly params = new Map<string, Value>();
+  readonly specs: ParamSpec[] = [];
   readonly dropoutSites: DropoutSite[] = [];
   readonly inputIds: Value;
   readonly attentionMask: Value;
   readonly tokenTypeIds: Value;
 
   private readonly gelu: 'none' | 'tanh';
-  private readonly fusedLn: boolean;
-  /** The word-embedding rows looked up for the input, and the tied decoder's view of the same table (see gradients). */
-  private wordRows?: Value;
-  private decoderWeight?: Value;
   private btShape?: Value; // dynamic graphs: Shape(input_ids) = [B, T]
 
   constructor(readonly g: Graph, readonly config: BertConfig, readonly o: BertGraphOptions) {
@@ -87,11 +86,6 @@ export class BertForMaskedLM {
       throw new Error(`BERT graph: sequence length ${this.T} exceeds max_position_embeddings ${config.max_position_embeddings}`);
     }
     this.gelu = o.gelu ?? geluApproximation(config);
-    this.fusedLn = (o.layerNorm ?? (this.dtype === 'float32' ? 'fused' : 'composite')) === 'fused';
-    if (this.dtype === 'float64' && (this.fusedLn || this.gelu === 'none')) {
-      throw new Error('BERT graph: float64 needs layerNorm "composite" and gelu "tanh" (ORT lacks float64 kernels)');
-    }
-    for (const spec of paramTable(config)) this.params.set(spec.name, g.param(spec.name, spec.shape, this.dtype));
     const dims = o.dynamic ? { dims: ['batch', 'sequence'] } : {};
     this.inputIds = g.input('input_ids', 'int64', [this.B, this.T], dims);
     this.attentionMask = g.input('attention_mask', 'int64', [this.B, this.T], dims);
@@ -99,39 +93,46 @@ export class BertForMaskedLM {
     if (o.dynamic) this.btShape = g.op('Shape', [this.inputIds], {}, [{ dtype: 'int64', shape: [2] }])[0];
   }
 
-  private p(name: string): Value {
-    const v = this.params.get(name);
-    if (!v) throw new Error(`BERT graph: no parameter ${name}`);
+  /**
+   * The parameter `name`, registered on first use with its shape and HF initializer; weight decay applies to
+   * 'normal'-initialized tensors (weights and embeddings), not to biases and LayerNorm weights.
+   */
+  param(name: string, shape: number[], init: ParamInit): Value {
+    const known = this.params.get(name);
+    if (known) return known;
+    const v = this.g.param(name, shape, this.dtype);
+    this.params.set(name, v);
+    this.specs.push({ name, shape, init, decay: init === 'normal' || init === 'normal_pad0' });
     return v;
+  }
+
+  /** A torch.nn.Linear's weight [out, in] and bias [out], registered in that order. */
+  private linearParams(prefix: string, out: number, inp: number): { w: Value; b: Value } {
+    return { w: this.param(`${prefix}.weight`, [out, inp], 'normal'), b: this.param(`${prefix}.bias`, [out], 'zeros') };
   }
 
   // ---- building blocks -------------------------------------------------------------------------------------------
 
   /** torch.nn.Linear on rows [N, in]: x·Wᵀ + b with W stored [out, in]; `scale` multiplies the result. */
-  private linear(x: Value, prefix: string, scale = 1): Value {
+  linear(x: Value, prefix: string, out: number, scale = 1): Value {
     const { g } = this;
+    const { w, b } = this.linearParams(prefix, out, x.shape[1]);
     // alpha scales x·Wᵀ inside the Gemm; the bias is scaled as a [out] vector (cheaper than Gemm's beta, whose
     // gradient would scale the whole [N, out] output gradient).
-    return g.gemm(x, this.p(`${prefix}.weight`), g.mul(this.p(`${prefix}.bias`), scale), { transB: true, alpha: scale });
+    return g.gemm(x, w, g.mul(b, scale), { transB: true, alpha: scale });
   }
 
   /** LayerNorm over the last axis; `scale` multiplies the result (folded into γ and β). */
-  private layerNorm(x: Value, prefix: string, scale = 1): Value {
+  layerNorm(x: Value, prefix: string, scale = 1): Value {
     const { g } = this;
-    const eps = this.config.layer_norm_eps;
-    const [w, b] = [g.mul(this.p(`${prefix}.weight`), scale), g.mul(this.p(`${prefix}.bias`), scale)];
-    if (this.fusedLn) return g.layerNorm(x, w, b, { epsilon: eps });
-    const xc = g.sub(x, g.reduceMean(x, [-1]));
-    const inv = g.reciprocal(g.sqrt(g.add(g.reduceMean(g.mul(xc, xc), [-1]), eps)));
-    return g.add(g.mul(g.mul(xc, inv), w), b);
+    const H = x.shape[x.shape.length - 1];
+    const w = this.param(`${prefix}.weight`, [H], 'ones');
+    const b = this.param(`${prefix}.bias`, [H], 'zeros');
+    return g.layerNorm(x, g.mul(w, scale), g.mul(b, scale), { epsilon: this.config.layer_norm_eps });
   }
 
-  private activation(x: Value): Value {
-    const { g } = this;
-    if (this.dtype === 'float32') return g.gelu(x, this.gelu);
-    // float64: the tanh formula from elementary ops (no float64 Gelu/Erf kernels in ORT).
-    const u = g.mul(g.add(x, g.mul(g.mul(g.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
-    return g.mul(g.mul(x, 0.5), g.add(g.tanh(u), 1));
+  activation(x: Value): Value {
+    return this.g.gelu(x, this.gelu);
   }
 
   /** 1/p_keep of a dropout site, or 1 when this graph has no dropout there. */
@@ -170,14 +171,13 @@ export class BertForMaskedLM {
   embeddings(): Value {
     const { g, config } = this;
     const H = config.hidden_size;
-    const words = g.gather(this.p(WORD_EMBEDDINGS), this.inputIds); // [B, T, H]
-    this.wordRows = words;
-    const table = this.p('bert.embeddings.position_embeddings.weight');
+    const words = g.gather(this.param(WORD_EMBEDDINGS, [config.vocab_size, H], 'normal_pad0'), this.inputIds); // [B, T, H]
+    const table = this.param('bert.embeddings.position_embeddings.weight', [config.max_position_embeddings, H], 'normal');
     const positions = this.btShape // position_ids = arange(T): the first T rows of the table
       ? g.op('Slice', [table, g.ints([0]), g.op('Shape', [this.inputIds], { start: 1, end: 2 }, [{ dtype: 'int64', shape: [1] }])[0], g.ints([0])],
         {}, [{ dtype: this.dtype, shape: [this.T, H] }])[0]
       : g.slice(table, [0], [this.T]);
-    const types = g.gather(this.p('bert.embeddings.token_type_embeddings.weight'), this.tokenTypeIds);
+    const types = g.gather(this.param('bert.embeddings.token_type_embeddings.weight', [config.type_vocab_size, H], 'normal'), this.tokenTypeIds);
     const x = g.reshape(g.add(g.add(words, positions), types), [-1, H]);
     return this.dropout('dropout.embeddings', config.hidden_dropout_prob, [this.B, this.T, H],
       (s) => this.layerNorm(x, 'bert.embeddings.LayerNorm', s));
@@ -201,8 +201,9 @@ export class BertForMaskedLM {
     // dropout(P)·V = (P·mask)·(V/p_keep)).
     const pAttn = config.attention_probs_dropout_prob;
     const [sq, sv] = [1 / Math.sqrt(d), this.keepScale(pAttn)];
-    const w = g.concat([g.mul(this.p(`${pre}.self.query.weight`), sq), this.p(`${pre}.self.key.weight`), g.mul(this.p(`${pre}.self.value.weight`), sv)], 0);
-    const b = g.concat([g.mul(this.p(`${pre}.self.query.bias`), sq), this.p(`${pre}.self.key.bias`), g.mul(this.p(`${pre}.self.value.bias`), sv)], 0);
+    const [q0, k0, v0] = ['query', 'key', 'value'].map((n) => this.linearParams(`${pre}.self.${n}`, H, H));
+    const w = g.concat([g.mul(q0.w, sq), k0.w, g.mul(v0.w, sv)], 0);
+    const b = g.concat([g.mul(q0.b, sq), k0.b, g.mul(v0.b, sv)], 0);
     const qkv = g.gemm(x, w, b, { transB: true }); // [B·T, 3H]
     // One transpose to head-major [3, B, A, T, d], then q, k, v views; kᵀ as a last-two-axes swap, which ONNX
     // Runtime folds into the MatMul (and autodiff's dq = dS·k then needs no copy of k).
@@ -214,16 +215,17 @@ export class BertForMaskedLM {
     const ctx = g.matmul(probs, v); // [B, A, T, d]
     const merged = g.reshape(g.transpose(ctx, [0, 2, 1, 3]), [-1, H]); // [B·T, H]
     const out = this.dropout(`dropout.layer.${l}.attention.output`, config.hidden_dropout_prob, [this.B, this.T, H],
-      (s) => this.linear(merged, `${pre}.output.dense`, s));
+      (s) => this.linear(merged, `${pre}.output.dense`, H, s));
     return this.layerNorm(g.add(out, x), `${pre}.output.LayerNorm`);
   }
 
   /** BertIntermediate + BertOutput. */
   feedForward(x: Value, l: number): Value {
     const pre = `bert.encoder.layer.${l}`;
-    const h = this.activation(this.linear(x, `${pre}.intermediate.dense`));
-    const out = this.dropout(`dropout.layer.${l}.output`, this.config.hidden_dropout_prob, [this.B, this.T, this.config.hidden_size],
-      (s) => this.linear(h, `${pre}.output.dense`, s));
+    const H = this.config.hidden_size;
+    const h = this.activation(this.linear(x, `${pre}.intermediate.dense`, this.config.intermediate_size));
+    const out = this.dropout(`dropout.layer.${l}.output`, this.config.hidden_dropout_prob, [this.B, this.T, H],
+      (s) => this.linear(h, `${pre}.output.dense`, H, s));
     return this.layerNorm(this.g.add(out, x), `${pre}.output.LayerNorm`);
   }
 
@@ -242,29 +244,40 @@ export class BertForMaskedLM {
 
   /** BertOnlyMLMHead on rows [N, H] → logits [N, V]; the decoder is tied to the word embeddings. */
   mlmLogits(rows: Value): Value {
-    const t = this.layerNorm(this.activation(this.linear(rows, 'cls.predictions.transform.dense')), 'cls.predictions.transform.LayerNorm');
-    this.decoderWeight ??= this.g.identity(this.p(WORD_EMBEDDINGS));
-    return this.g.gemm(t, this.decoderWeight, this.p('cls.predictions.bias'), { transB: true });
+    const { config } = this;
+    const bias = this.param(MLM_BIAS, [config.vocab_size], 'zeros'); // before transform.*, as in state_dict
+    const t = this.layerNorm(this.activation(this.linear(rows, 'cls.predictions.transform.dense', config.hidden_size)), 'cls.predictions.transform.LayerNorm');
+    return this.g.gemm(t, this.params.get(WORD_EMBEDDINGS)!, bias, { transB: true });
   }
 
   /**
-   * ∂y/∂(every parameter), by HF name: y is a scalar loss, or any value with `seed` = ∂loss/∂y of its shape (e.g.
-   * logits with a closed-form loss gradient, losses.ts). The tied word embeddings get both of their gradients in ONE tensor: the
-   * decoder's dense [V, H] gradient is the data into which the lookup's row gradients are scatter-added
-   * (scatterAddRows), instead of scattering into a fresh zero table and adding two [V, H] tensors.
+   * ∂y/∂(every parameter), by HF name in state_dict order: y is a scalar loss, or any value with `seed` = ∂loss/∂y
+   * of its shape (e.g. logits with a closed-form loss gradient, losses.ts). The tied word embeddings are one
+   * parameter used twice; autodiff merges the lookup's row gradients into the decoder's dense one.
    */
   gradients(y: Value, seed?: Value): Map<string, Value> {
-    const { g } = this;
-    const tied = this.decoderWeight && this.wordRows ? [this.decoderWeight, this.wordRows] : [this.p(WORD_EMBEDDINGS)];
-    const names = [...this.params.keys()].filter((n) => n !== WORD_EMBEDDINGS);
-    const d = autodiff(g, y, [...names.map((n) => this.p(n)), ...tied], seed);
-    const grads = new Map<string, Value>(names.map((n, i) => [n, d[i]]));
-    if (tied.length === 2) {
-      const [dDecoder, dRows] = d.slice(names.length);
-      grads.set(WORD_EMBEDDINGS, scatterAddRows(g, dDecoder, this.inputIds, dRows)); // thread-safe, see vjp.ts
-    } else {
-      grads.set(WORD_EMBEDDINGS, d[names.length]);
-    }
-    return new Map([...this.params.keys()].map((n) => [n, grads.get(n)!])); // state_dict order
+    const names = [...this.params.keys()];
+    const d = autodiff(this.g, y, names.map((n) => this.params.get(n)!), seed);
+    return new Map(names.map((n, i) => [n, d[i]]));
   }
+}
+
+/**
+ * The parameters of `BertForMaskedLM(config)` in state_dict order, derived by building the graph once (shapes only,
+ * nothing is serialized); `head` adds a task head's parameters (heads/), default the MLM head.
+ */
+export function paramTable(config: BertConfig, head: (bert: BertForMaskedLM, rows: Value) => unknown = (bert, rows) => bert.mlmLogits(rows)): ParamSpec[] {
+  const bert = new BertForMaskedLM(new Graph({ name: 'param_table' }), config, { batchSize: 1, seqLen: 1 });
+  head(bert, bert.encode());
+  return bert.specs;
+}
+
+/** Fresh BertForMaskedLM parameters for `config`, as HF initializes them (same seed → same weights). */
+export function initParams(config: BertConfig, rng: Rng): Map<string, Float32Array> {
+  return initTable(paramTable(config), config, rng);
+}
+
+/** Trainable parameters of BertForMaskedLM (the tied decoder counted once, as torch's `numel` sum does). */
+export function countParams(config: BertConfig): number {
+  return paramTable(config).reduce((n, p) => n + numel(p.shape), 0);
 }

@@ -9,7 +9,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { tempPath } from '../data/csv.js';
+import { tempPath } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import type { Rng } from '../util/rng.js';
@@ -21,8 +21,8 @@ import {
   WORD_EMBEDDINGS,
   initParam,
   numel,
-  paramTable,
 } from './params.js';
+import { paramTable } from './bert.js';
 import { SafetensorsFile, writeSafetensors } from './safetensors.js';
 
 export const CONFIG_FILE = 'config.json';

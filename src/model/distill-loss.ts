@@ -18,10 +18,11 @@
  * Gradient in closed form, as losses.ts does for CE (three passes over [N, V] instead of autodiff's graph):
  *   ∂loss/∂sᵢ = (α·T·(qᵢ − pᵢ) + (1 − α)·(softmax(sᵢ) − onehot(yᵢ))) / n  on scored rows, 0 on the others.
  * `lossSum` = Σ over scored rows of the per-row loss, so loss = lossSum / n and gradient accumulation over
- * micro-batches works as for CE (grad-accum.ts). `correct`/`count` are the student's masked-token accuracy counts.
+ * micro-batches works as for CE (step-compiler.ts, kinds grad and apply). `correct`/`count` are the student's masked-token accuracy counts.
  */
 import type { Graph, Value } from '../onnx/graph.js';
 import { mlmLoss, type MlmLoss } from './losses.js';
+import type { Loss } from './step-compiler.js';
 
 export interface DistillLossOptions {
   /** Softmax temperature T > 0 (default 2, DistilBERT's). */
@@ -71,4 +72,25 @@ export function distillLoss(g: Graph, logits: Value, teacherLogits: Value, label
   const dKd = g.mul(g.sub(g.exp(logq), p), g.unsqueeze(g.mul(g.mul(scored, inv), alpha * T), [1]));
   const dLogits = alpha === 0 ? ce.dLogits : alpha === 1 ? dKd : g.add(dKd, g.mul(ce.dLogits, 1 - alpha));
   return { loss, lossSum, count: ce.count, correct: ce.correct, dLogits, kd, ce: ce.loss };
+}
+
+/**
+ * The distillation loss for the step compiler: inputs `masked_labels` int64 [B·M] and `teacher_logits` float32
+ * [B·M, V] (the teacher's logits at the same gathered positions, fed by the batch source); metrics as the MLM loss.
+ */
+export function distillationLoss(o: DistillLossOptions = {}): Loss {
+  const opts = checkDistillOptions(o);
+  return {
+    name: `distill(T=${opts.temperature}, alpha=${opts.alpha})`,
+    countName: 'mlm_count',
+    ratios: { mlm_acc: 'mlm_correct' },
+    perplexity: true,
+    build(g, logits, shape, config) {
+      const n = shape.batchSize * shape.maxPredictions;
+      const labels = g.input('masked_labels', 'int64', [n]);
+      const teacher = g.input('teacher_logits', 'float32', [n, config.vocab_size]);
+      const l = distillLoss(g, logits, teacher, labels, opts);
+      return { loss: l.loss, lossSum: l.lossSum, count: l.count, sums: { mlm_correct: l.correct }, dLogits: l.dLogits };
+    },
+  };
 }

@@ -14,6 +14,7 @@
  * Feed `dLogits` as the seed of the backward pass: `bert.gradients(logits, loss.dLogits)`.
  */
 import type { Graph, Value } from '../onnx/graph.js';
+import type { Loss } from './step-compiler.js';
 
 export type MlmLossKind = 'ce' | 'focal';
 
@@ -77,4 +78,22 @@ export function mlmLoss(g: Graph, logits: Value, labels: Value, o: MlmLossOption
   const best = g.reshape(g.reduceMax(logp, [1]), [-1]); // [N]
   const correct = g.reduceSum(g.cast(g.and(scored, g.not(g.less(picked, best))), dt), undefined, false);
   return { loss, lossSum, count, correct, dLogits };
+}
+
+/**
+ * The masked-LM loss for the step compiler: labels `masked_labels` int64 [B·M] (−100 = unused slot) at the head's
+ * gathered positions; reports mlm_count and mlm_acc = mlm_correct / mlm_count.
+ */
+export function maskedLmLoss(o: Omit<MlmLossOptions, 'ignoreIndex'> = {}): Loss {
+  return {
+    name: o.kind ?? 'ce',
+    countName: 'mlm_count',
+    ratios: { mlm_acc: 'mlm_correct' },
+    perplexity: true,
+    build(g, logits, shape) {
+      const labels = g.input('masked_labels', 'int64', [shape.batchSize * shape.maxPredictions]);
+      const l = mlmLoss(g, logits, labels, o);
+      return { loss: l.loss, lossSum: l.lossSum, count: l.count, sums: { mlm_correct: l.correct }, dLogits: l.dLogits };
+    },
+  };
 }

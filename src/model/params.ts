@@ -1,8 +1,8 @@
 /**
- * The parameter table of Hugging Face `BertForMaskedLM`: every trainable tensor's name, shape, initializer and
- * whether weight decay applies. Names and order are those of HF's `state_dict()` (a module's own parameters come
- * before its children's, hence `cls.predictions.bias` before `cls.predictions.transform.*`). Linear weights are
- * `[out, in]` as in torch.nn.Linear.
+ * Parameter specs (name, shape, initializer, weight decay) and HF's initializers. The table itself is derived from
+ * the model definition (bert.ts `paramTable`): names and order are those of HF's `state_dict()` (a module's own
+ * parameters come before its children's, hence `cls.predictions.bias` before `cls.predictions.transform.*`).
+ * Linear weights are `[out, in]` as in torch.nn.Linear.
  *
  * Not in the table, on purpose:
  * - `cls.predictions.decoder.weight`: tied to `bert.embeddings.word_embeddings.weight` (tie_word_embeddings).
@@ -37,67 +37,8 @@ export const MLM_BIAS = 'cls.predictions.bias';
 export const TIED_DECODER_WEIGHT = 'cls.predictions.decoder.weight';
 export const TIED_DECODER_BIAS = 'cls.predictions.decoder.bias';
 
-function linear(prefix: string, out: number, inp: number): ParamSpec[] {
-  return [
-    { name: `${prefix}.weight`, shape: [out, inp], init: 'normal', decay: true },
-    { name: `${prefix}.bias`, shape: [out], init: 'zeros', decay: false },
-  ];
-}
-
-function layerNorm(prefix: string, size: number): ParamSpec[] {
-  return [
-    { name: `${prefix}.weight`, shape: [size], init: 'ones', decay: false },
-    { name: `${prefix}.bias`, shape: [size], init: 'zeros', decay: false },
-  ];
-}
-
-/** The parameters of `BertForMaskedLM(config)` in `state_dict()` order. */
-export function paramTable(config: BertConfig): ParamSpec[] {
-  const { vocab_size: V, hidden_size: H, intermediate_size: I } = config;
-  const table: ParamSpec[] = [
-    { name: WORD_EMBEDDINGS, shape: [V, H], init: 'normal_pad0', decay: true },
-    {
-      name: 'bert.embeddings.position_embeddings.weight',
-      shape: [config.max_position_embeddings, H],
-      init: 'normal',
-      decay: true,
-    },
-    {
-      name: 'bert.embeddings.token_type_embeddings.weight',
-      shape: [config.type_vocab_size, H],
-      init: 'normal',
-      decay: true,
-    },
-    ...layerNorm('bert.embeddings.LayerNorm', H),
-  ];
-  for (let l = 0; l < config.num_hidden_layers; l++) {
-    const p = `bert.encoder.layer.${l}`;
-    table.push(
-      ...linear(`${p}.attention.self.query`, H, H),
-      ...linear(`${p}.attention.self.key`, H, H),
-      ...linear(`${p}.attention.self.value`, H, H),
-      ...linear(`${p}.attention.output.dense`, H, H),
-      ...layerNorm(`${p}.attention.output.LayerNorm`, H),
-      ...linear(`${p}.intermediate.dense`, I, H),
-      ...linear(`${p}.output.dense`, H, I),
-      ...layerNorm(`${p}.output.LayerNorm`, H),
-    );
-  }
-  table.push(
-    { name: MLM_BIAS, shape: [V], init: 'zeros', decay: false },
-    ...linear('cls.predictions.transform.dense', H, H),
-    ...layerNorm('cls.predictions.transform.LayerNorm', H),
-  );
-  return table;
-}
-
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
-}
-
-/** Trainable parameters of BertForMaskedLM (the tied decoder counted once, as torch's `numel` sum does). */
-export function countParams(config: BertConfig): number {
-  return paramTable(config).reduce((n, p) => n + numel(p.shape), 0);
 }
 
 /** Fills `out` with N(0, std) draws, two per Box–Muller pair. */
@@ -133,9 +74,9 @@ export function initParam(spec: ParamSpec, config: BertConfig, rng: Rng): Float3
   return data;
 }
 
-/** Fresh parameters for `config`, drawn in table order from `rng` (same seed → same weights). */
-export function initParams(config: BertConfig, rng: Rng): Map<string, Float32Array> {
+/** Fresh parameters for a table (bert.ts paramTable), drawn in table order from `rng` (same seed → same weights). */
+export function initTable(table: readonly ParamSpec[], config: BertConfig, rng: Rng): Map<string, Float32Array> {
   const params = new Map<string, Float32Array>();
-  for (const spec of paramTable(config)) params.set(spec.name, initParam(spec, config, rng));
+  for (const spec of table) params.set(spec.name, initParam(spec, config, rng));
   return params;
 }

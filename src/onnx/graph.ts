@@ -299,7 +299,8 @@ export class Graph {
    * Gelu op; lower opsets get the same formula from Erf/Tanh ops (autodiff then differentiates the pieces).
    */
   gelu(x: Value, approximate: 'none' | 'tanh' = 'none'): Value {
-    if (this.opset >= 20) return this.unary('Gelu', x, { approximate });
+    if (x.dtype === 'float64' && approximate === 'none') throw new Error('Gelu: ONNX Runtime has no float64 Erf/Gelu kernel; use the tanh form in float64');
+    if (this.opset >= 20 && x.dtype !== 'float64') return this.unary('Gelu', x, { approximate });
     if (approximate === 'none') return this.mul(this.mul(x, 0.5), this.add(this.erf(this.mul(x, Math.SQRT1_2)), 1));
     const u = this.mul(this.add(x, this.mul(this.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
     return this.mul(this.mul(x, 0.5), this.add(this.tanh(u), 1));
@@ -456,10 +457,18 @@ export class Graph {
 
   /**
    * LayerNormalization (opset 17) over axes [axis, rank): y = (x − mean)/√(var + ε)·scale + bias. The node also
-   * outputs Mean and InvStdDev (float32, kept dims) that the backward pass reuses.
+   * outputs Mean and InvStdDev (float32, kept dims) that the backward pass reuses. float64 inputs (gradient checks)
+   * get the same formula from elementary ops, since those statistics would come back in float32.
    */
   layerNorm(x: Value, scale: Value, bias: Value | null, o: { axis?: number; epsilon?: number } = {}): Value {
     const a = axisOf(o.axis ?? -1, x.rank, 'LayerNormalization');
+    if (x.dtype === 'float64') {
+      const axes = x.shape.map((_, i) => i).slice(a);
+      const xc = this.sub(x, this.reduceMean(x, axes));
+      const inv = this.reciprocal(this.sqrt(this.add(this.reduceMean(this.mul(xc, xc), axes), o.epsilon ?? 1e-5)));
+      const y = this.mul(this.mul(xc, inv), scale);
+      return bias ? this.add(y, bias) : y;
+    }
     const norm = x.shape.slice(a);
     for (const p of bias ? [scale, bias] : [scale]) {
       if (!sameShape(broadcast('LayerNormalization', norm, p.shape), norm)) throw new Error(`LayerNormalization: ${fmt(p.shape)} vs normalized ${fmt(norm)}`);

@@ -5,7 +5,7 @@ import { dirname, join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
-import { writeFileAtomic } from '../data/csv.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 
 /**

@@ -3,7 +3,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../data/csv.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { loadVocab, SPECIAL_IDS, SPECIAL_TOKENS, vocabText, VOCAB_SHA256 } from './vocab.js';
 
 /**

@@ -21,6 +21,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fsyncDir, writeFileAtomic, writeSynced } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 
 export interface CheckpointInfo {
@@ -204,40 +205,5 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Writes a file and fsyncs it (no rename: for files inside a temp folder). */
-async function writeSynced(path: string, data: Uint8Array | string): Promise<void> {
-  const fh = await fsp.open(path, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** fsync of a folder, so renames and new entries in it are durable. Some platforms cannot; then it is skipped. */
-export async function fsyncDir(dir: string): Promise<void> {
-  let fh;
-  try {
-    fh = await fsp.open(dir, 'r');
-    await fh.sync();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw e;
-  } finally {
-    await fh?.close();
-  }
-}
-
 /** Atomic and durable file replacement: temp file in the same folder, fsync, rename, fsync the folder. */
-export async function writeFileDurable(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeSynced(tmp, data);
-    await fsp.rename(tmp, path);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
-  await fsyncDir(dirname(path));
-}
+export const writeFileDurable = (path: string, data: Uint8Array | string): Promise<void> => writeFileAtomic(path, data, { durable: true });

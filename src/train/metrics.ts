@@ -3,7 +3,7 @@
  *
  *   const metrics = await MetricsLog.open(join(out, 'metrics.jsonl'), { resumeStep });  // resumeStep: undefined = new run
  *   metrics.append({ step, loss, lr, grad_norm, tokens_per_s });          // a TrainRow
- *   metrics.append(evalRow(step, valLoss, mlmAccuracy));                 // {step, val_loss, val_ppl, val_mlm_acc}
+ *   metrics.append(evalRow(step, valLoss, { mlm_acc }));                 // {step, val_loss, val_ppl, val_mlm_acc}
  *   metrics.close();
  *
  * Each row is written with one write(2) as soon as it is appended, so a killed process keeps every row it logged
@@ -24,20 +24,19 @@ export interface TrainRow {
   tokens_per_s: number;
 }
 
-export interface EvalRow {
-  step: number;
-  val_loss: number;
-  val_ppl: number;
-  val_mlm_acc: number;
-}
+/** A validation row: val_loss, val_ppl (token-level losses only) and val_<metric> for each of the loss's ratios. */
+export type EvalRow = { step: number; val_loss: number; val_ppl: number } & Record<string, number>;
 
 export type MetricsRow = { step: number } & Record<string, number | string | boolean | null>;
 
 /** Fields that depend on wall-clock time and so differ between a resumed and an uninterrupted run. */
 export const TIMING_FIELDS: readonly string[] = ['tokens_per_s', 'ms_per_step', 'elapsed_s', 'time'];
 
-export function evalRow(step: number, valLoss: number, mlmAccuracy: number): EvalRow {
-  return { step, val_loss: valLoss, val_ppl: Math.exp(valLoss), val_mlm_acc: mlmAccuracy };
+export function evalRow(step: number, valLoss: number, ratios: Record<string, number>, perplexity = true): EvalRow {
+  const row: EvalRow = { step, val_loss: valLoss, val_ppl: perplexity ? Math.exp(valLoss) : Number.NaN };
+  if (!perplexity) delete (row as Partial<EvalRow>).val_ppl;
+  for (const [name, v] of Object.entries(ratios)) row[`val_${name}`] = v;
+  return row;
 }
 
 export class MetricsLog {

@@ -9,7 +9,7 @@
  * source's state in checkpoints. Validation batches are masked once, from their own seed, and reused at every
  * evaluation so numbers are comparable; they run without dropout.
  */
-import { fillKeepMask } from '../model/artifacts.js';
+import { fillKeepMask } from './dropout-masks.js';
 import type { DropoutSite } from '../model/bert.js';
 import { bool, i64, type WireFeeds } from '../runtime/wire.js';
 import { Rng, type RngState } from '../util/rng.js';

@@ -7,15 +7,11 @@
  *   trainer.on('step', (row) => …).on('eval', (row) => …).on('checkpoint', (info) => …);
  *   const { params } = await trainer.run();
  *
- * Step protocol (the names artifacts.ts and grad-accum.ts use):
- *   train  inputs <p>, adam_m.<p>, adam_v.<p>, lr, step (1-based, float) + batch feeds;
- *          outputs loss, grad_norm, mlm_correct, mlm_count, new.<p>, new.adam_m.<p>, new.adam_v.<p>
- *   grad   (gradAccum > 1) inputs <p> + batch feeds; outputs loss_sum, mlm_count, mlm_correct, grad.<p>
- *   apply  (gradAccum > 1) inputs <p>, adam_m.<p>, adam_v.<p>, lr, step, grad.<p> (Σ), count (Σ mlm_count);
- *          outputs grad_norm and the new.* tensors
- *   eval   inputs <p> + batch feeds; outputs loss_sum, mlm_correct, mlm_count
- * Updated tensors stay in the worker: `new.<p>` becomes the next step's `<p>` there. Only scalars come back each
- * step; weights are copied out for checkpoints and at the end.
+ * The step graphs come from model/step-compiler.ts, and their IO spec is all the trainer reads: which inputs are
+ * state (parameters, optimizer moments) and which output replaces each after a step, which are batch feeds, which
+ * outputs to sum across micro-batches (gradient accumulation), and which scalar outputs are the loss, the gradient
+ * norm and the ratio metrics. State tensors stay in the worker; only those scalars come back each step; weights
+ * are copied out for checkpoints and at the end.
  *
  * Pipelining: while the worker runs step s, the main thread draws the batch of step s+1 (data order, masking and
  * dropout randomness all come from the source's seeded state).
@@ -27,8 +23,9 @@
  * CPU kernels are deterministic run to run; 1 and 2 threads even gave the same bytes here, but resume on the same
  * kind of machine and --threads to be safe).
  *
- * Validation every `evalEvery` steps and at the end, on fixed feeds: val_loss = Σ loss_sum / Σ mlm_count,
- * val_ppl = exp(val_loss), val_mlm_acc = Σ mlm_correct / Σ mlm_count. metrics.jsonl gets one row per step and
+ * Validation every `evalEvery` steps and at the end, on fixed feeds: val_loss = Σ loss_sum / Σ count,
+ * val_ppl = exp(val_loss) for token losses, and val_<metric> = Σ numerator / Σ count for each ratio metric of the
+ * loss (masked LM: val_mlm_acc = Σ mlm_correct / Σ mlm_count). metrics.jsonl gets one row per step and
  * one per evaluation (metrics.ts), each logged before that step's checkpoint is saved.
  */
 import { EventEmitter } from 'node:events';
@@ -38,6 +35,8 @@ import { serializeSafetensors, readSafetensors } from '../model/safetensors.js';
 import { StepRunner, scalar } from '../runtime/step-runner.js';
 import type { SessionConfig } from '../runtime/session.js';
 import { f32, scalarF32, type WireFeeds, type WireTensor } from '../runtime/wire.js';
+import { WEIGHTS_FILE } from '../model/checkpoint-folder.js';
+import type { CompiledStep, IoSpec, StateTensor } from '../model/step-compiler.js';
 import { UserError } from '../util/errors.js';
 import { Checkpoints, latestCheckpoint, type CheckpointInfo } from './checkpoints.js';
 import { evalRow, MetricsLog, type EvalRow, type TrainRow } from './metrics.js';
@@ -57,18 +56,16 @@ export interface BatchSource {
 
 export interface StepGraphs {
   /** For gradAccum = 1. */
-  train?: Uint8Array;
+  train?: CompiledStep;
   /** For gradAccum > 1. */
-  grad?: Uint8Array;
-  apply?: Uint8Array;
-  eval?: Uint8Array;
+  grad?: CompiledStep;
+  apply?: CompiledStep;
+  eval?: CompiledStep;
 }
 
 export interface TrainerOptions {
   graphs: StepGraphs;
-  /** Trainable tensors, by graph input name, with their shapes. */
-  params: { name: string; shape: number[] }[];
-  /** Fresh parameters (called only when not resuming). */
+  /** Fresh parameters by name, for the update step's 'param' state (called only when not resuming). */
   init: () => Map<string, Float32Array>;
   /** The batch source, new (state undefined) or restored from a checkpoint's state. */
   source: (state: unknown | undefined) => BatchSource;
@@ -95,13 +92,12 @@ export interface TrainerOptions {
   checkpointFiles?: () => Record<string, Uint8Array | string>;
 }
 
-export interface StepRow extends TrainRow {
-  mlm_acc: number;
-}
+/** A training row: loss, lr, grad_norm, tokens_per_s and the loss's ratio metrics on the batch (e.g. mlm_acc). */
+export type StepRow = TrainRow & Record<string, number>;
 
 export interface TrainResult {
   params: Map<string, Float32Array>;
-  /** adam_m.* and adam_v.* */
+  /** The optimizer's state tensors (AdamW: adam_m.*, adam_v.*). */
   moments: Map<string, Float32Array>;
   step: number;
   /** trainer.json content of the final state. */
@@ -119,14 +115,15 @@ export interface TrainerState {
   bestValLoss: number | null;
 }
 
-export const MODEL_FILE = 'model.safetensors';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const STATE_FILE = 'trainer.json';
 export const METRICS_FILE = 'metrics.jsonl';
 
-/** `adam_m.<p>` / `adam_v.<p>` → `<p>`. */
-const paramOf = (moment: string) => moment.replace(/^adam_[mv]\./, '');
-const momentNames = (names: string[]) => [...names.map((n) => `adam_m.${n}`), ...names.map((n) => `adam_v.${n}`)];
+interface StepOut {
+  loss: number;
+  gradNorm: number;
+  ratios: Record<string, number>;
+}
 
 export class Trainer extends EventEmitter {
   private runner: StepRunner | null = null;
@@ -136,14 +133,25 @@ export class Trainer extends EventEmitter {
   constructor(readonly o: TrainerOptions) {
     super();
     const k = o.gradAccum ?? 1;
-    if (!Number.isInteger(o.steps) || o.steps < 1) throw new UserError(`--steps must be a positive whole number, got ${o.steps}`);
-    if (!Number.isInteger(k) || k < 1) throw new UserError(`--grad-accum must be a positive whole number, got ${k}`);
     if (k === 1 && !o.graphs.train) throw new Error('Trainer: gradAccum 1 needs a train graph');
     if (k > 1 && !(o.graphs.grad && o.graphs.apply)) throw new Error('Trainer: gradAccum > 1 needs grad and apply graphs');
   }
 
+  /** The step that updates the state: train, or apply after accumulation. */
+  private get update(): IoSpec {
+    return (this.gradAccum === 1 ? this.o.graphs.train! : this.o.graphs.apply!).io;
+  }
+
+  private stateOf(role: StateTensor['role']): StateTensor[] {
+    return this.update.state.filter((s) => s.role === role);
+  }
+
   get paramNames(): string[] {
-    return this.o.params.map((p) => p.name);
+    return this.stateOf('param').map((s) => s.name);
+  }
+
+  private get momentNames(): string[] {
+    return this.stateOf('moment').map((s) => s.name);
   }
 
   get gradAccum(): number {
@@ -176,30 +184,29 @@ export class Trainer extends EventEmitter {
       if (start > o.steps) throw new UserError(`--resume: the latest checkpoint (${resumedFrom.dir}) is at step ${start}, beyond --steps ${o.steps}`);
       sourceState = state.source;
       bestValLoss = state.bestValLoss;
-      params = await readTensors(join(resumedFrom.dir, MODEL_FILE), this.paramNames);
-      moments = await readTensors(join(resumedFrom.dir, OPTIMIZER_FILE), momentNames(this.paramNames));
+      params = await readTensors(join(resumedFrom.dir, WEIGHTS_FILE), this.paramNames);
+      moments = await readTensors(join(resumedFrom.dir, OPTIMIZER_FILE), this.momentNames);
       this.emit('resume', { step: start, dir: resumedFrom.dir });
     } else {
       params = o.init();
-      moments = new Map(momentNames(this.paramNames).map((n) => [n, new Float32Array(params.get(paramOf(n))?.length ?? 0)]));
+      moments = new Map(this.stateOf('moment').map((s) => [s.name, new Float32Array(numel(s.shape))]));
     }
-    const dims = new Map(o.params.map((p) => [p.name, p.shape]));
-    for (const [n, shape] of dims) {
-      const size = shape.reduce((a, b) => a * b, 1);
-      if (params.get(n)?.length !== size) throw new Error(`Trainer: initial value of ${n} missing or not of shape [${shape}]`);
+    const dims = new Map(this.update.state.map((s) => [s.name, s.shape]));
+    for (const s of this.update.state) {
+      const data = s.role === 'param' ? params.get(s.name) : moments.get(s.name);
+      if (data?.length !== numel(s.shape)) throw new Error(`Trainer: initial value of ${s.name} missing or not of shape [${s.shape}]`);
     }
 
     // 2. The worker with its sessions; the state tensors move into it (transferred, not copied).
     const sessions: Record<string, Uint8Array> = {};
-    if (k === 1) sessions.train = o.graphs.train!;
-    else Object.assign(sessions, { grad: o.graphs.grad!, apply: o.graphs.apply! });
-    if (o.graphs.eval && o.evalFeeds?.length) sessions.eval = o.graphs.eval;
+    if (k === 1) sessions.train = o.graphs.train!.bytes;
+    else Object.assign(sessions, { grad: o.graphs.grad!.bytes, apply: o.graphs.apply!.bytes });
+    if (o.graphs.eval && o.evalFeeds?.length) sessions.eval = o.graphs.eval.bytes;
     const runner = await StepRunner.start(sessions, o.session);
     this.runner = runner;
     try {
       const initial: WireFeeds = {};
-      for (const [n, data] of params) initial[n] = f32(data, dims.get(n)!);
-      for (const [n, data] of moments) initial[n] = f32(data, dims.get(paramOf(n))!);
+      for (const [n, data] of [...params, ...moments]) initial[n] = f32(data, dims.get(n)!);
       await runner.set(initial);
       params.clear();
       moments.clear();
@@ -233,7 +240,7 @@ export class Trainer extends EventEmitter {
             loss: out.loss,
             lr,
             grad_norm: out.gradNorm,
-            mlm_acc: out.count > 0 ? out.correct / out.count : 0,
+            ...out.ratios,
             tokens_per_s: (k * source.tokensPerMicroBatch * 1000) / Math.max(t1 - t0, 1e-3),
           };
           this.trainedTokens += k * source.tokensPerMicroBatch;
@@ -266,9 +273,9 @@ export class Trainer extends EventEmitter {
       }
 
       // 4. The final weights (and moments, for training_state/).
-      const all = await runner.get([...this.paramNames, ...momentNames(this.paramNames)]);
+      const all = await runner.get([...this.paramNames, ...this.momentNames]);
       const finalParams = new Map(this.paramNames.map((n) => [n, all[n].data as Float32Array]));
-      const finalMoments = new Map(momentNames(this.paramNames).map((n) => [n, all[n].data as Float32Array]));
+      const finalMoments = new Map(this.momentNames.map((n) => [n, all[n].data as Float32Array]));
       if (lastEval === null && sessions.eval && resumedFrom) lastEval = await this.evaluate(lastState.step, o.evalFeeds!);
       return { params: finalParams, moments: finalMoments, step: lastState.step, state: lastState, lastEval, resumedFrom: resumedFrom?.step ?? null };
     } finally {
@@ -284,66 +291,72 @@ export class Trainer extends EventEmitter {
   }
 
   /** One optimizer step over k micro-batches; all requests are queued at once, the worker runs them in order. */
-  private async runStep(feeds: WireFeeds[], lr: number, t: number): Promise<{ loss: number; gradNorm: number; correct: number; count: number }> {
+  private async runStep(feeds: WireFeeds[], lr: number, t: number): Promise<StepOut> {
     const runner = this.runner!;
-    const names = this.paramNames;
-    const keep: Record<string, string> = {};
-    for (const n of names) {
-      keep[`new.${n}`] = n;
-      keep[`new.adam_m.${n}`] = `adam_m.${n}`;
-      keep[`new.adam_v.${n}`] = `adam_v.${n}`;
+    const update = this.update;
+    const keep = Object.fromEntries(update.state.filter((s) => s.next).map((s) => [s.next!, s.name]));
+    const hyper: WireFeeds = {};
+    for (const h of update.hyper) hyper[h.name] = scalarF32(h.name === 'lr' ? lr : t);
+    if (this.gradAccum === 1) {
+      const m = update.metrics;
+      const out = await runner.run('train', { ...feeds[0], ...hyper }, { fetch: [m.loss!, m.gradNorm!, ...fetchRatios(update)], keep });
+      return { loss: scalar(out[m.loss!]), gradNorm: scalar(out[m.gradNorm!]), ratios: ratiosOf(update, [out]) };
     }
-    const hyper = { lr: scalarF32(lr), step: scalarF32(t) };
-    if (feeds.length === 1 && this.gradAccum === 1) {
-      const out = await runner.run('train', { ...feeds[0], ...hyper }, { fetch: ['loss', 'grad_norm', 'mlm_correct', 'mlm_count'], keep });
-      return { loss: scalar(out.loss), gradNorm: scalar(out.grad_norm), correct: scalar(out.mlm_correct), count: scalar(out.mlm_count) };
-    }
-    const accumulate: Record<string, string> = { mlm_count: 'count' };
-    for (const n of names) accumulate[`grad.${n}`] = `grad.${n}`;
+    const grad = this.o.graphs.grad!.io;
     const micro = feeds.map((f, j) =>
-      runner.run('grad', f, { fetch: ['loss_sum', 'mlm_count', 'mlm_correct'], accumulate: { outputs: accumulate, scale: 1, reset: j === 0 } }),
+      runner.run('grad', f, { fetch: [grad.metrics.lossSum!, ...fetchRatios(grad)], accumulate: { outputs: grad.accumulate, scale: 1, reset: j === 0 } }),
     );
-    const applied = runner.run('apply', hyper, { fetch: ['grad_norm'], keep });
+    const applied = runner.run('apply', hyper, { fetch: [update.metrics.gradNorm!], keep });
     const [outs, applyOut] = await Promise.all([Promise.all(micro), applied]);
-    let lossSum = 0;
-    let count = 0;
-    let correct = 0;
-    for (const out of outs) {
-      lossSum += scalar(out.loss_sum);
-      count += scalar(out.mlm_count);
-      correct += scalar(out.mlm_correct);
-    }
-    return { loss: lossSum / Math.max(count, 1), gradNorm: scalar(applyOut.grad_norm), correct, count };
+    const { lossSum, count } = sumsOf(grad, outs);
+    return { loss: lossSum / Math.max(count, 1), gradNorm: scalar(applyOut[update.metrics.gradNorm!]), ratios: ratiosOf(grad, outs) };
   }
 
   private async evaluate(step: number, batches: WireFeeds[]): Promise<EvalRow> {
     const runner = this.runner!;
+    const io = this.o.graphs.eval!.io;
     // Copies: run() transfers (detaches) what it sends, and these feeds are reused at every evaluation.
-    const outs = await Promise.all(batches.map((b) => runner.run('eval', copyFeeds(b), { fetch: ['loss_sum', 'mlm_correct', 'mlm_count'] })));
-    let lossSum = 0;
-    let correct = 0;
-    let count = 0;
-    for (const out of outs) {
-      lossSum += scalar(out.loss_sum);
-      correct += scalar(out.mlm_correct);
-      count += scalar(out.mlm_count);
-    }
+    const outs = await Promise.all(batches.map((b) => runner.run('eval', copyFeeds(b), { fetch: [io.metrics.lossSum!, ...fetchRatios(io)] })));
+    const { lossSum, count } = sumsOf(io, outs);
     if (count === 0) throw new UserError('the validation set has no tokens to predict (it is too small or all padding)');
-    return evalRow(step, lossSum / count, correct / count);
+    return evalRow(step, lossSum / count, ratiosOf(io, outs), io.metrics.perplexity);
   }
 
   private async saveCheckpoint(ckpts: Checkpoints, state: TrainerState, valLoss: number | null): Promise<CheckpointInfo> {
-    const names = this.paramNames;
-    const got = await this.runner!.get([...names, ...momentNames(names)]);
+    const [names, moments] = [this.paramNames, this.momentNames];
+    const got = await this.runner!.get([...names, ...moments]);
     const files: Record<string, Uint8Array | string> = {
-      [MODEL_FILE]: serializeSafetensors(names.map((n) => tensorOf(n, got[n]))),
-      [OPTIMIZER_FILE]: serializeSafetensors(momentNames(names).map((n) => tensorOf(n, got[n]))),
+      [WEIGHTS_FILE]: serializeSafetensors(names.map((n) => tensorOf(n, got[n]))),
+      [OPTIMIZER_FILE]: serializeSafetensors(moments.map((n) => tensorOf(n, got[n]))),
       [STATE_FILE]: JSON.stringify(state, null, 2) + '\n',
       ...(this.o.checkpointFiles?.() ?? {}),
     };
     return ckpts.save(state.step, files, { valLoss });
   }
 }
+
+/** The count and the numerator of every ratio metric (what to fetch besides the loss). */
+function fetchRatios(io: IoSpec): string[] {
+  return [io.metrics.count!, ...Object.values(io.metrics.ratios)];
+}
+
+function sumsOf(io: IoSpec, outs: Record<string, WireTensor>[]): { lossSum: number; count: number } {
+  let lossSum = 0;
+  let count = 0;
+  for (const out of outs) {
+    if (io.metrics.lossSum) lossSum += scalar(out[io.metrics.lossSum]);
+    count += scalar(out[io.metrics.count!]);
+  }
+  return { lossSum, count };
+}
+
+/** Σ numerator / Σ count of each ratio metric over the outputs of a step's micro-batches (0 when nothing scored). */
+function ratiosOf(io: IoSpec, outs: Record<string, WireTensor>[]): Record<string, number> {
+  const count = outs.reduce((n, out) => n + scalar(out[io.metrics.count!]), 0);
+  return Object.fromEntries(Object.entries(io.metrics.ratios).map(([name, num]) => [name, count > 0 ? outs.reduce((n, out) => n + scalar(out[num]), 0) / count : 0]));
+}
+
+const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 function tensorOf(name: string, t: WireTensor) {
   return { name, shape: t.dims, data: t.data as Float32Array };

@@ -1,7 +1,8 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkOutputDir, CsvWriter, mapCsv, readCsv, tempPath, writeFileAtomic, type CsvRow } from '../../../src/data/csv.js';
+import { checkOutputDir, CsvWriter, mapCsv, readCsv, type CsvRow } from '../../../src/data/csv.js';
+import { tempPath, writeFileAtomic } from '../../../src/util/atomic.js';
 import { UserError } from '../../../src/util/errors.js';
 
 let dir: string;

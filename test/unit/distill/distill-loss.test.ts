@@ -11,7 +11,7 @@ import { distillLoss, type DistillLossOptions } from '../../../src/model/distill
 import { mlmLoss } from '../../../src/model/losses.js';
 import { BertForMaskedLM } from '../../../src/model/bert.js';
 import { makeConfig } from '../../../src/model/config.js';
-import { paramTable } from '../../../src/model/params.js';
+import { paramTable } from '../../../src/model/bert.js';
 import { Rng } from '../../../src/util/rng.js';
 import { batchFeeds, i64, randomWeights, session as bertSession, testBatch } from '../model/bert-reference.js';
 

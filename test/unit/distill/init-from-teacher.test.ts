@@ -4,7 +4,7 @@
  * one-line errors when shapes cannot match.
  */
 import { makeConfig } from '../../../src/model/config.js';
-import { initParams, paramTable } from '../../../src/model/params.js';
+import { initParams, paramTable } from '../../../src/model/bert.js';
 import { initFromTeacher, teacherLayerMap } from '../../../src/distill/init-from-teacher.js';
 import { UserError } from '../../../src/util/errors.js';
 import { Rng } from '../../../src/util/rng.js';

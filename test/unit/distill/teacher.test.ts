@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { exportModel } from '../../../src/export/export-folder.js';
-import { buildInference } from '../../../src/model/artifacts.js';
-import { countParams } from '../../../src/model/params.js';
+import { compileStep } from '../../../src/model/step-compiler.js';
+import type { BertConfig } from '../../../src/model/config.js';
+import { countParams } from '../../../src/model/bert.js';
 import { writeSafetensors } from '../../../src/model/safetensors.js';
 import { i64, type WireFeeds } from '../../../src/runtime/wire.js';
 import { loadTeacher, maskedLogits, onnxMaskedLogits } from '../../../src/distill/teacher.js';
@@ -46,8 +47,8 @@ function batch(seed: number): WireFeeds {
 }
 
 /** Rows of the full-sequence inference graph's logits at the masked positions. */
-async function reference(feeds: WireFeeds, config: Parameters<typeof buildInference>[0]): Promise<Float32Array> {
-  const sess = await ort.InferenceSession.create(buildInference(config, params).bytes);
+async function reference(feeds: WireFeeds, config: BertConfig): Promise<Float32Array> {
+  const sess = await ort.InferenceSession.create(compileStep({ kind: 'inference', config, weights: params }).bytes);
   const t = (n: string) => new ort.Tensor('int64', feeds[n].data as BigInt64Array, feeds[n].dims);
   const all = (await sess.run({ input_ids: t('input_ids'), attention_mask: t('attention_mask'), token_type_ids: t('token_type_ids') })).logits.data as Float32Array;
   const pos = feeds.masked_positions.data as BigInt64Array;

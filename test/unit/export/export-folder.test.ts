@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, parse, relative } from 'node:path';
 import ort from 'onnxruntime-node';
-import { buildExportGraph, exportModel, irVersionFor, MODEL_FILE, QUANTIZED_FILE, TRANSFORMERS_JS_MAX_OPSET, type ExportSummary } from '../../../src/export/export-folder.js';
+import { exportModel, irVersionFor, ONNX_MODEL_FILE, ONNX_QUANTIZED_FILE, TRANSFORMERS_JS_MAX_OPSET, type ExportSummary } from '../../../src/export/export-folder.js';
+import { compileStep } from '../../../src/model/step-compiler.js';
 import { batchFeeds, BUILTIN_VAL, loadValTexts, maskSample, verifyExport } from '../../../src/export/verify.js';
 import { loadTokenizer } from '../../../src/tokenizer/tokenizer.js';
 import { UserError } from '../../../src/util/errors.js';
@@ -54,7 +55,7 @@ describe('export folder', () => {
     expect(models).toContain("let modelFileName = `onnx/${fileName}${options.quantized ? '_quantized' : ''}.onnx`;");
   });
 
-  test.each([MODEL_FILE, QUANTIZED_FILE])('%s: inputs/outputs, symbolic batch and sequence, runs two shapes', async (file) => {
+  test.each([ONNX_MODEL_FILE, ONNX_QUANTIZED_FILE])('%s: inputs/outputs, symbolic batch and sequence, runs two shapes', async (file) => {
     const session = await ort.InferenceSession.create(join(outDir, file));
     expect(session.inputNames).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
     // logits first: transformers.js's fill-mask reads it by name, other tools take output 0
@@ -75,7 +76,7 @@ describe('export folder', () => {
 
   test('int8 file ≤ 35% of fp32; quantization scheme recorded', () => {
     const size = (p: string) => summary.files.find((f) => f.path === p)!.bytes;
-    expect(size(QUANTIZED_FILE) / size(MODEL_FILE)).toBeCloseTo(summary.sizeRatio!, 10);
+    expect(size(ONNX_QUANTIZED_FILE) / size(ONNX_MODEL_FILE)).toBeCloseTo(summary.sizeRatio!, 10);
     expect(summary.sizeRatio).toBeLessThanOrEqual(0.35);
     const names = summary.quantization!.tensors.map((t) => t.name);
     expect(names).toEqual(expect.arrayContaining(['bert.embeddings.word_embeddings.weight_quantized',
@@ -98,11 +99,11 @@ describe('export folder', () => {
   test('the checks fail when the models differ: fp32 from other weights, int8 of another model', async () => {
     const other = join(root, 'other.onnx');
     const { config, params: otherParams } = await tinyModel(join(root, 'other'), { seed: 2 });
-    writeFileSync(other, buildExportGraph(config).toBytes({ weights: otherParams, irVersion: 8 }));
+    writeFileSync(other, compileStep({ kind: 'inference', config, weights: otherParams, outputs: ['logits', 'last_hidden_state'], opset: 17, irVersion: 8 }).bytes);
     const sample = maskSample(await loadTokenizer(outDir), await loadValTexts(BUILTIN_VAL, 'text', 16, 1), 64, 1);
     await expect(verifyExport({ config, params, sample, fp32Path: other }))
       .rejects.toThrow(/export check failed: onnx\/model.onnx differs from the training graph by max \|Δlogit\|/);
-    const crossed = await verifyExport({ config, params: otherParams, sample, fp32Path: other, int8Path: join(outDir, QUANTIZED_FILE) });
+    const crossed = await verifyExport({ config, params: otherParams, sample, fp32Path: other, int8Path: join(outDir, ONNX_QUANTIZED_FILE) });
     expect(crossed.fp32MaxAbsDiff).toBeLessThanOrEqual(1e-4);
     expect(crossed.int8!.top1Agreement).toBeLessThan(0.2);
     rmSync(join(root, 'other'), { recursive: true });
@@ -126,8 +127,8 @@ describe('export folder', () => {
   });
 
   test('int8 last_hidden_state stays close to fp32 (quantized matmuls upstream, one sentence per run)', async () => {
-    const fp32 = await ort.InferenceSession.create(join(outDir, MODEL_FILE));
-    const int8 = await ort.InferenceSession.create(join(outDir, QUANTIZED_FILE));
+    const fp32 = await ort.InferenceSession.create(join(outDir, ONNX_MODEL_FILE));
+    const int8 = await ort.InferenceSession.create(join(outDir, ONNX_QUANTIZED_FILE));
     const { feeds } = batchFeeds([[101, 2023, 2003, 1037, 3231, 102]]);
     const a = (await fp32.run(feeds)).last_hidden_state.data as Float32Array;
     const b = (await int8.run(feeds)).last_hidden_state.data as Float32Array;
@@ -164,7 +165,7 @@ describe('transformers.js 2.17.2 loads the folder and agrees with onnxruntime-no
     const tok = await loadTokenizer(peakedOut);
     const ids = tok.encode(text).input_ids;
     const at = ids.indexOf(tok.maskId);
-    const session = await ort.InferenceSession.create(join(peakedOut, quantized ? QUANTIZED_FILE : MODEL_FILE));
+    const session = await ort.InferenceSession.create(join(peakedOut, quantized ? ONNX_QUANTIZED_FILE : ONNX_MODEL_FILE));
     const logits = (await session.run(batchFeeds([ids]).feeds)).logits.data as Float32Array;
     await session.release();
     const row = Array.from(logits.subarray(at * V, (at + 1) * V));
@@ -208,7 +209,7 @@ describe('bad inputs: one-line errors, nothing written', () => {
     const ort14 = createRequire(join(process.cwd(), 'node_modules/@xenova/transformers/package.json'))('onnxruntime-node') as typeof ort;
     const config = makeConfig('tiny', TINY);
     for (const opset of [17, 18, 19]) {
-      const bytes = buildExportGraph(config, opset).toBytes({ weights: params, irVersion: irVersionFor(opset) });
+      const bytes = compileStep({ kind: 'inference', config, weights: params, outputs: ['logits', 'last_hidden_state'], opset, irVersion: irVersionFor(opset) }).bytes;
       await expect(ort.InferenceSession.create(bytes)).resolves.toBeDefined();
       const loads14 = await ort14.InferenceSession.create(Buffer.from(bytes)).then(() => true, () => false);
       expect([opset, loads14]).toEqual([opset, opset <= TRANSFORMERS_JS_MAX_OPSET]);

@@ -1,6 +1,7 @@
 /** A tiny BERT model folder for export tests: H=32, one layer, the real 30,522-token vocabulary and tokenizer. */
 import { makeConfig, type BertConfig } from '../../../src/model/config.js';
-import { initParams, WORD_EMBEDDINGS } from '../../../src/model/params.js';
+import { WORD_EMBEDDINGS } from '../../../src/model/params.js';
+import { initParams } from '../../../src/model/bert.js';
 import { saveModelFolder } from '../../../src/model/checkpoint-folder.js';
 import { writeTokenizerFiles } from '../../../src/tokenizer/tokenizer-json.js';
 import { Rng } from '../../../src/util/rng.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { exportModel } from '../../../src/export/export-folder.js';
-import { buildInference } from '../../../src/model/artifacts.js';
+import { compileStep } from '../../../src/model/step-compiler.js';
 import { inferBatches } from '../../../src/infer/batches.js';
 import { Embedder } from '../../../src/infer/embed.js';
 import { FillMask, type FillMaskResult } from '../../../src/infer/fill-mask.js';
@@ -107,7 +107,7 @@ describe('infer in batches', () => {
 
   test('embed: dim = hidden_size, the mean of last_hidden_state over every token ([CLS]/[SEP] included), batch = single', async () => {
     const H = emb.config.hidden_size;
-    const session = await ort.InferenceSession.create(buildInference(emb.config, params, { outputs: ['last_hidden_state'] }).bytes);
+    const session = await ort.InferenceSession.create(compileStep({ kind: 'inference', config: emb.config, weights: params, outputs: ['last_hidden_state'] }).bytes);
     const batched = await emb.embedBatch(TEXTS);
     for (const [i, text] of TEXTS.entries()) {
       const ids = emb.tokenizer.encode(text).input_ids;

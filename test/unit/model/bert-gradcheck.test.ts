@@ -9,9 +9,9 @@ import { Graph } from '../../../src/onnx/graph.js';
 import { BertForMaskedLM } from '../../../src/model/bert.js';
 import { makeConfig } from '../../../src/model/config.js';
 import { mlmLoss, type MlmLossKind } from '../../../src/model/losses.js';
-import { paramTable } from '../../../src/model/params.js';
+import { paramTable } from '../../../src/model/bert.js';
 import { Rng } from '../../../src/util/rng.js';
-import { fillKeepMask } from '../../../src/model/artifacts.js';
+import { fillKeepMask } from '../../../src/train/dropout-masks.js';
 import { batchFeeds, i64, randomWeights, session, testBatch } from './bert-reference.js';
 
 const config = makeConfig('tiny', {

@@ -4,7 +4,7 @@
  */
 import ort from 'onnxruntime-node';
 import type { BertConfig } from '../../../src/model/config.js';
-import { paramTable } from '../../../src/model/params.js';
+import { paramTable } from '../../../src/model/bert.js';
 import { Rng } from '../../../src/util/rng.js';
 
 export type Weights = Map<string, Float32Array>;

@@ -6,11 +6,14 @@
  */
 import ort from 'onnxruntime-node';
 import { Graph } from '../../../src/onnx/graph.js';
-import { buildTrainStep, fillKeepMask, type TrainStepSpec, type TrainStepOptions } from '../../../src/model/artifacts.js';
+import { compileStep, type CompiledStep } from '../../../src/model/step-compiler.js';
+import { fillKeepMask } from '../../../src/train/dropout-masks.js';
+import type { AdamWOptions } from '../../../src/model/adamw.js';
+import { maskedLmLoss, type MlmLossKind } from '../../../src/model/losses.js';
 import { BertForMaskedLM } from '../../../src/model/bert.js';
 import { makeConfig, type BertConfig } from '../../../src/model/config.js';
 import { mlmLoss } from '../../../src/model/losses.js';
-import { initParams } from '../../../src/model/params.js';
+import { initParams } from '../../../src/model/bert.js';
 import { crossEntropyLoss } from '../../../src/train/focal.js';
 import { Rng } from '../../../src/util/rng.js';
 import { batchFeeds, i64, randomWeights, referenceForward, session, testBatch, type Masks, type Weights } from './bert-reference.js';
@@ -29,9 +32,9 @@ const f32 = (data: Float32Array, dims: readonly (number | string)[]) => new ort.
 const scalar = (x: number) => f32(Float32Array.of(x), []);
 
 /** Feeds for a train step: params, moments (zeros unless given), lr, step, the fixed batch, dropout masks. */
-function stepFeeds(spec: TrainStepSpec, w: Weights, o: { lr: number; step: number; m?: Weights; v?: Weights; masks?: Masks }): Feeds {
+function stepFeeds(spec: CompiledStep, w: Weights, o: { lr: number; step: number; m?: Weights; v?: Weights; masks?: Masks }): Feeds {
   const feeds: Feeds = { ...batchFeeds(testBatch(base, B, T, 7)), masked_positions: i64(POSITIONS, [B * M]), masked_labels: i64(LABELS, [B * M]) };
-  const dims = new Map(spec.inputs.map((i) => [i.name, i.shape]));
+  const dims = new Map(spec.io.inputs.map((i) => [i.name, i.shape]));
   for (const [name, data] of w) {
     feeds[name] = f32(data, dims.get(name)!);
     feeds[`adam_m.${name}`] = f32(o.m?.get(name) ?? new Float32Array(data.length), dims.get(name)!);
@@ -39,7 +42,7 @@ function stepFeeds(spec: TrainStepSpec, w: Weights, o: { lr: number; step: numbe
   }
   feeds.lr = scalar(o.lr);
   feeds.step = scalar(o.step);
-  for (const d of spec.dropoutInputs) feeds[d.name] = new ort.Tensor('bool', o.masks!.get(d.name)!, d.shape);
+  for (const d of spec.io.dropout) feeds[d.name] = new ort.Tensor('bool', o.masks!.get(d.name)!, d.shape);
   return feeds;
 }
 
@@ -71,8 +74,7 @@ function randomMoments(w: Weights, seed: number): { m: Weights; v: Weights } {
 }
 
 async function checkAdamW(o: { step: number; lr: number; maxGradNorm: number; weightDecay: number; moments?: { m: Weights; v: Weights } }) {
-  const opts: TrainStepOptions = { ...shape, optimizer: { maxGradNorm: o.maxGradNorm, weightDecay: o.weightDecay } };
-  const spec = buildTrainStep(noDropout, opts);
+  const spec = compileStep({ kind: 'train', config: noDropout, shape, optimizer: { maxGradNorm: o.maxGradNorm, weightDecay: o.weightDecay } });
   const w = randomWeights(noDropout, 3);
   const feeds = stepFeeds(spec, w, { lr: o.lr, step: o.step, ...o.moments });
   const out = await (await session(spec.bytes, 'disabled')).run(feeds);
@@ -125,7 +127,7 @@ describe('train_step: AdamW with clipping', () => {
   test('decoupled weight decay lr·wd·p on weights only, never on biases or LayerNorm weights', async () => {
     const w = randomWeights(noDropout, 4);
     const run = async (wd: number) => {
-      const spec = buildTrainStep(noDropout, { ...shape, optimizer: { weightDecay: wd } });
+      const spec = compileStep({ kind: 'train', config: noDropout, shape, optimizer: { weightDecay: wd } });
       return (await session(spec.bytes, 'disabled')).run(stepFeeds(spec, w, { lr: 0.1, step: 1 }));
     };
     const [a, b] = [await run(0), await run(0.5)];
@@ -143,23 +145,23 @@ describe('train_step: AdamW with clipping', () => {
 });
 
 describe('train_step: dropout keep-masks', () => {
-  const spec = buildTrainStep(base, shape);
+  const spec = compileStep({ kind: 'train', config: base, shape });
   const w = randomWeights(base, 6);
   const masks = (seed: number, allKeep = false): Masks => {
     const rng = new Rng(seed);
-    return new Map(spec.dropoutInputs.map((d) => {
+    return new Map(spec.io.dropout.map((d) => {
       const n = d.shape.reduce((a, b) => a * b, 1);
       return [d.name, allKeep ? new Uint8Array(n).fill(1) : fillKeepMask(rng, new Uint8Array(n), d.keepProb)];
     }));
   };
 
   test('one keep-mask per HF dropout site', () => {
-    expect(spec.dropoutInputs.map((d) => d.name)).toEqual(['dropout.embeddings',
+    expect(spec.io.dropout.map((d) => d.name)).toEqual(['dropout.embeddings',
       'dropout.layer.0.attention', 'dropout.layer.0.attention.output', 'dropout.layer.0.output',
       'dropout.layer.1.attention', 'dropout.layer.1.attention.output', 'dropout.layer.1.output']);
-    expect(spec.dropoutInputs[1].shape).toEqual([B, 2, T, T]);
-    expect(spec.dropoutInputs.every((d) => d.keepProb === 0.9)).toBe(true);
-    expect(buildTrainStep(noDropout, shape).dropoutInputs).toEqual([]);
+    expect(spec.io.dropout[1].shape).toEqual([B, 2, T, T]);
+    expect(spec.io.dropout.every((d) => d.keepProb === 0.9)).toBe(true);
+    expect(compileStep({ kind: 'train', config: noDropout, shape }).io.dropout).toEqual([]);
   });
 
   test('same masks → identical step; other masks → another loss; masks match the reference forward', async () => {
@@ -178,8 +180,8 @@ describe('train_step: dropout keep-masks', () => {
 });
 
 describe('train_step: learning', () => {
-  async function train(o: Partial<TrainStepOptions> & { config: BertConfig; steps: number; lr: number }) {
-    const spec = buildTrainStep(o.config, { ...shape, ...o });
+  async function train(o: { config: BertConfig; steps: number; lr: number; loss?: MlmLossKind; optimizer?: Partial<AdamWOptions> }) {
+    const spec = compileStep({ kind: 'train', config: o.config, shape, loss: maskedLmLoss({ kind: o.loss }), optimizer: o.optimizer });
     const s = await session(spec.bytes);
     const rng = new Rng(21);
     let w: Weights = initParams(o.config, rng);
@@ -188,10 +190,10 @@ describe('train_step: learning', () => {
     const losses: number[] = [];
     let last: Record<string, ort.Tensor> = {};
     for (let step = 1; step <= o.steps; step++) {
-      const mk: Masks = new Map(spec.dropoutInputs.map((d) => [d.name, fillKeepMask(rng, new Uint8Array(d.shape.reduce((a, b) => a * b, 1)), d.keepProb)]));
+      const mk: Masks = new Map(spec.io.dropout.map((d) => [d.name, fillKeepMask(rng, new Uint8Array(d.shape.reduce((a, b) => a * b, 1)), d.keepProb)]));
       last = await s.run(stepFeeds(spec, w, { lr: o.lr, step, m, v, masks: mk }));
       losses.push(last.loss.data[0] as number);
-      const take = (k: string) => new Map(spec.paramNames.map((n) => [n, last[k + n].data as Float32Array]));
+      const take = (k: string) => new Map(spec.params.map((p) => p.name).map((n) => [n, last[k + n].data as Float32Array]));
       [w, m, v] = [take('new.'), take('new.adam_m.'), take('new.adam_v.')];
     }
     return { losses, correct: last.mlm_correct.data[0], count: last.mlm_count.data[0] };

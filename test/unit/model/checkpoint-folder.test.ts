@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configToJson, makeConfig, type BertConfig } from '../../../src/model/config.js';
 import { canonicalName, loadModelFolder, saveModelFolder } from '../../../src/model/checkpoint-folder.js';
-import { initParams, numel, paramTable } from '../../../src/model/params.js';
+import { numel } from '../../../src/model/params.js';
+import { initParams, paramTable } from '../../../src/model/bert.js';
 import { SafetensorsFile, serializeSafetensors, type Tensor } from '../../../src/model/safetensors.js';
 import { Rng } from '../../../src/util/rng.js';
 

@@ -1,12 +1,6 @@
 import { makeConfig } from '../../../src/model/config.js';
-import {
-  countParams,
-  fillNormal,
-  initParams,
-  numel,
-  paramTable,
-  WORD_EMBEDDINGS,
-} from '../../../src/model/params.js';
+import { fillNormal, numel, WORD_EMBEDDINGS } from '../../../src/model/params.js';
+import { countParams, initParams, paramTable } from '../../../src/model/bert.js';
 import { Rng } from '../../../src/util/rng.js';
 
 // The state_dict keys of one HF BertLayer, in order (bert-base-uncased, layer 0).

@@ -1,113 +1,131 @@
 /**
- * The artifact specs: the feed/output names, dtypes and shapes documented in artifacts.ts, as ONNX Runtime sees
- * them in the compiled graphs; writeArtifacts' files; fillKeepMask's keep rate and determinism.
+ * The step compiler's IO specs: the feed/output names, dtypes and shapes documented in step-compiler.ts, as ONNX
+ * Runtime sees them in the compiled graphs; the state/feed-back contract the trainer reads; writeArtifacts' files.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { buildEval, buildInference, buildTrainStep, fillKeepMask, writeArtifacts } from '../../../src/model/artifacts.js';
+import { paramTable } from '../../../src/model/bert.js';
 import { makeConfig } from '../../../src/model/config.js';
-import { paramTable } from '../../../src/model/params.js';
-import { Rng } from '../../../src/util/rng.js';
+import { distillationLoss } from '../../../src/model/distill-loss.js';
+import { compileStep, INFERENCE_DIMS } from '../../../src/model/step-compiler.js';
+import { writeArtifacts } from '../../../src/train/run-folder.js';
 import { randomWeights } from './bert-reference.js';
 
 const config = makeConfig('tiny', { vocab_size: 50, hidden_size: 16, num_attention_heads: 2, intermediate_size: 24, num_hidden_layers: 1, max_position_embeddings: 12 });
 const [B, T, M, H, V] = [2, 8, 3, 16, 50];
 const shape = { batchSize: B, seqLen: T, maxPredictions: M };
+const names = (xs: { name: string }[]) => xs.map((x) => x.name);
 
-describe('artifact specs', () => {
-  const step = buildTrainStep(config, shape);
+describe('compileStep', () => {
+  const step = compileStep({ kind: 'train', config, shape });
+  const table = paramTable(config);
 
-  test('train_step inputs: params, moments, lr, step, batch, dropout masks — as documented', async () => {
-    const byName = new Map(step.inputs.map((i) => [i.name, i]));
-    const table = paramTable(config);
-    expect(step.paramNames).toEqual(table.map((p) => p.name));
-    for (const p of table) {
-      for (const n of [p.name, `adam_m.${p.name}`, `adam_v.${p.name}`]) expect(byName.get(n)).toEqual({ name: n, dtype: 'float32', shape: p.shape });
-    }
-    expect(byName.get('lr')).toEqual({ name: 'lr', dtype: 'float32', shape: [] });
-    expect(byName.get('step')).toEqual({ name: 'step', dtype: 'float32', shape: [] });
-    for (const n of ['input_ids', 'attention_mask', 'token_type_ids']) expect(byName.get(n)).toEqual({ name: n, dtype: 'int64', shape: [B, T] });
-    for (const n of ['masked_positions', 'masked_labels']) expect(byName.get(n)).toEqual({ name: n, dtype: 'int64', shape: [B * M] });
-    expect(step.dropoutInputs.map((d) => [d.name, d.shape])).toEqual([
-      ['dropout.embeddings', [B, T, H]], ['dropout.layer.0.attention', [B, 2, T, T]],
-      ['dropout.layer.0.attention.output', [B, T, H]], ['dropout.layer.0.output', [B, T, H]]]);
-    for (const d of step.dropoutInputs) expect(byName.get(d.name)!.dtype).toBe('bool');
-    expect(step.inputs.length).toBe(3 * table.length + 2 + 5 + step.dropoutInputs.length);
+  test('train: state = params and moments, each fed back from its new.* output', async () => {
+    const { io } = step;
+    expect(io.state.filter((s) => s.role === 'param').map((s) => [s.name, s.shape, s.next])).toEqual(table.map((p) => [p.name, p.shape, `new.${p.name}`]));
+    const moments = io.state.filter((s) => s.role === 'moment');
+    expect(names(moments)).toEqual([...table.map((p) => `adam_m.${p.name}`), ...table.map((p) => `adam_v.${p.name}`)]);
+    for (const s of moments) expect(s.next).toBe(`new.${s.name}`);
+    const byName = new Map(io.inputs.map((i) => [i.name, i]));
+    for (const s of io.state) expect(byName.get(s.name)).toEqual({ name: s.name, dtype: 'float32', shape: s.shape });
+    const outs = new Map(io.outputs.map((o) => [o.name, o]));
+    for (const s of io.state) expect(outs.get(s.next!)).toEqual({ name: s.next, dtype: 'float32', shape: s.shape });
+    expect(io.hyper).toEqual([{ name: 'lr', dtype: 'float32', shape: [] }, { name: 'step', dtype: 'float32', shape: [] }]);
+    expect(io.metrics).toEqual({ loss: 'loss', gradNorm: 'grad_norm', count: 'mlm_count', ratios: { mlm_acc: 'mlm_correct' }, perplexity: true });
+    expect(step.optimizer).toEqual({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
 
     // ORT agrees on the names.
     const s = await ort.InferenceSession.create(step.bytes);
-    expect([...s.inputNames].sort()).toEqual(step.inputs.map((i) => i.name).sort());
-    expect([...s.outputNames].sort()).toEqual(step.outputs.map((o) => o.name).sort());
+    expect([...s.inputNames].sort()).toEqual(names(io.inputs).sort());
+    expect([...s.outputNames].sort()).toEqual(names(io.outputs).sort());
   });
 
-  test('train_step outputs: loss, grad_norm, counts, new.* for every param and moment', () => {
-    const names = step.outputs.map((o) => o.name);
-    expect(names.slice(0, 4)).toEqual(['loss', 'grad_norm', 'mlm_correct', 'mlm_count']);
-    for (const o of step.outputs.slice(0, 4)) expect(o).toMatchObject({ dtype: 'float32', shape: [] });
-    const byName = new Map(step.outputs.map((o) => [o.name, o]));
-    for (const p of paramTable(config)) {
-      for (const k of ['new.', 'new.adam_m.', 'new.adam_v.']) expect(byName.get(k + p.name)).toEqual({ name: k + p.name, dtype: 'float32', shape: p.shape });
+  test('train: batch feeds are everything but state and hyper-parameters, dropout masks included', () => {
+    const { io } = step;
+    const batch = new Map(io.batch.map((b) => [b.name, b]));
+    for (const name of ['input_ids', 'attention_mask', 'token_type_ids']) expect(batch.get(name)).toEqual({ name, dtype: 'int64', shape: [B, T] });
+    for (const name of ['masked_positions', 'masked_labels']) expect(batch.get(name)).toEqual({ name, dtype: 'int64', shape: [B * M] });
+    expect(io.dropout.map((d) => [d.name, d.shape])).toEqual([
+      ['dropout.embeddings', [B, T, H]], ['dropout.layer.0.attention', [B, 2, T, T]],
+      ['dropout.layer.0.attention.output', [B, T, H]], ['dropout.layer.0.output', [B, T, H]]]);
+    for (const d of io.dropout) expect(batch.get(d.name)!.dtype).toBe('bool');
+    expect(io.batch.length).toBe(5 + io.dropout.length);
+    expect(io.inputs.length).toBe(io.state.length + 2 + io.batch.length);
+  });
+
+  test('grad + apply: gradients accumulate into the apply step\'s inputs; apply updates the same state', () => {
+    const grad = compileStep({ kind: 'grad', config, shape });
+    const apply = compileStep({ kind: 'apply', config });
+    const applyInputs = new Set(names(apply.io.inputs));
+    expect(Object.keys(grad.io.accumulate).length).toBe(table.length + 1);
+    for (const [out, into] of Object.entries(grad.io.accumulate)) {
+      expect(names(grad.io.outputs)).toContain(out);
+      expect(applyInputs.has(into)).toBe(true);
     }
-    expect(step.outputs.length).toBe(4 + 3 * paramTable(config).length);
-    expect(step.optimizer).toEqual({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
+    expect(apply.io.state.map((s) => [s.name, s.next])).toEqual(step.io.state.map((s) => [s.name, s.next]));
+    expect(grad.io.state.every((s) => s.next === undefined)).toBe(true);
+    expect(grad.io.metrics).toMatchObject({ lossSum: 'loss_sum', count: 'mlm_count' });
   });
 
-  test('eval: params and batch in; loss, loss_sum, counts out; no dropout, moments or lr', () => {
-    const ev = buildEval(config, shape);
-    const names = ev.inputs.map((i) => i.name);
-    expect(names).toEqual([...paramTable(config).map((p) => p.name), 'input_ids', 'attention_mask', 'token_type_ids', 'masked_positions', 'masked_labels']);
-    expect(ev.outputs.map((o) => o.name)).toEqual(['loss', 'loss_sum', 'mlm_correct', 'mlm_count']);
+  test('eval: params and batch in; loss, loss_sum and metric counts out; no dropout, moments or lr', () => {
+    const ev = compileStep({ kind: 'eval', config, shape });
+    expect(names(ev.io.inputs).sort()).toEqual([...table.map((p) => p.name), 'input_ids', 'attention_mask', 'token_type_ids', 'masked_positions', 'masked_labels'].sort());
+    expect(names(ev.io.outputs)).toEqual(['loss', 'loss_sum', 'mlm_count', 'mlm_correct']);
+    expect(ev.io.dropout).toEqual([]);
   });
 
-  test('inference: dynamic int64 inputs, weights inside', async () => {
-    const inf = buildInference(config, randomWeights(config, 1));
-    expect(inf.inputs).toEqual(['input_ids', 'attention_mask', 'token_type_ids'].map((name) => ({ name, dtype: 'int64', shape: ['batch', 'sequence'] })));
-    expect(inf.outputs).toEqual([{ name: 'logits', dtype: 'float32', shape: ['batch', 'sequence', V] }]);
+  test('a loss declares its own inputs: distillation adds teacher_logits [B·M, V]', () => {
+    const kd = compileStep({ kind: 'train', config, shape, loss: distillationLoss({ temperature: 2, alpha: 0.5 }) });
+    expect(kd.io.batch.find((b) => b.name === 'teacher_logits')).toEqual({ name: 'teacher_logits', dtype: 'float32', shape: [B * M, V] });
+  });
+
+  test('logits (teacher): weights inside, logits at the masked positions', async () => {
+    const t = compileStep({ kind: 'logits', config, shape, weights: randomWeights(config, 1) });
+    expect(names(t.io.inputs)).toEqual(['input_ids', 'attention_mask', 'token_type_ids', 'masked_positions']);
+    expect(t.io.outputs).toEqual([{ name: 'logits', dtype: 'float32', shape: [B * M, V] }]);
+    await ort.InferenceSession.create(t.bytes);
+  });
+
+  test('inference: dynamic int64 inputs with Optimum\'s dim names, weights inside, chosen outputs', async () => {
+    const inf = compileStep({ kind: 'inference', config, weights: randomWeights(config, 1), outputs: ['logits', 'last_hidden_state'] });
+    expect(inf.io.inputs).toEqual(['input_ids', 'attention_mask', 'token_type_ids'].map((name) => ({ name, dtype: 'int64', shape: [...INFERENCE_DIMS] })));
+    expect(inf.io.outputs).toEqual([
+      { name: 'logits', dtype: 'float32', shape: [...INFERENCE_DIMS, V] },
+      { name: 'last_hidden_state', dtype: 'float32', shape: [...INFERENCE_DIMS, H] },
+    ]);
     const s = await ort.InferenceSession.create(inf.bytes);
     expect(s.inputNames).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
-    expect(() => buildInference(config, new Map())).toThrow(/weights for bert\.embeddings/);
+    expect(() => compileStep({ kind: 'inference', config, weights: new Map() })).toThrow(/weights for bert\.embeddings/);
+    expect(() => compileStep({ kind: 'inference', config, weights: randomWeights(config, 1), outputs: ['pooled'] })).toThrow(/no output pooled/);
   });
 
   test('bad shapes are refused while building', () => {
-    expect(() => buildTrainStep(config, { ...shape, maxPredictions: T + 1 })).toThrow(/maxPredictions/);
-    expect(() => buildTrainStep(config, { ...shape, seqLen: 13 })).toThrow(/max_position_embeddings/);
+    expect(() => compileStep({ kind: 'train', config, shape: { ...shape, maxPredictions: T + 1 } })).toThrow(/maxPredictions/);
+    expect(() => compileStep({ kind: 'train', config, shape: { ...shape, seqLen: 13 } })).toThrow(/max_position_embeddings/);
+    expect(() => compileStep({ kind: 'eval', config })).toThrow(/needs a shape/);
   });
 });
 
 describe('writeArtifacts', () => {
-  test('writes the graphs and artifacts.json describing them', async () => {
+  test('writes the graphs and artifacts.json with their IO specs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'compactlm-artifacts-'));
     try {
       const out = join(dir, 'run', 'artifacts');
-      const trainStep = buildTrainStep(config, shape);
-      const written = await writeArtifacts(out, { trainStep, eval: buildEval(config, shape), inference: buildInference(config, randomWeights(config, 2)) });
+      const train = compileStep({ kind: 'train', config, shape });
+      const written = await writeArtifacts(out, { train, eval: compileStep({ kind: 'eval', config, shape }), inference: compileStep({ kind: 'inference', config, weights: randomWeights(config, 2) }) });
       expect(readdirSync(out).sort()).toEqual(['artifacts.json', 'eval.onnx', 'model.onnx', 'train_step.onnx']);
       expect(written.length).toBe(4);
-      expect(readFileSync(join(out, 'train_step.onnx')).equals(Buffer.from(trainStep.bytes))).toBe(true);
+      expect(readFileSync(join(out, 'train_step.onnx')).equals(Buffer.from(train.bytes))).toBe(true);
       const index = JSON.parse(readFileSync(join(out, 'artifacts.json'), 'utf8'));
-      expect(index['train_step.onnx'].bytes).toBe(trainStep.bytes.byteLength);
-      expect(index['train_step.onnx'].inputs).toEqual(trainStep.inputs);
-      expect(index['eval.onnx'].outputs.map((o: { name: string }) => o.name)).toEqual(['loss', 'loss_sum', 'mlm_correct', 'mlm_count']);
+      expect(index['train_step.onnx'].bytes).toBe(train.bytes.byteLength);
+      expect(index['train_step.onnx'].io.inputs).toEqual(train.io.inputs);
+      expect(index['eval.onnx'].io.outputs.map((o: { name: string }) => o.name)).toEqual(['loss', 'loss_sum', 'mlm_count', 'mlm_correct']);
       expect(index['model.onnx'].kind).toBe('inference');
       await ort.InferenceSession.create(join(out, 'model.onnx')); // loads from disk
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('fillKeepMask', () => {
-  test('keeps with probability keepProb (16-bit resolution), reproducibly', () => {
-    const n = 200_001; // odd: the last element takes its own draw
-    const a = fillKeepMask(new Rng(5), new Uint8Array(n), 0.9);
-    const b = fillKeepMask(new Rng(5), new Uint8Array(n), 0.9);
-    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
-    const kept = a.reduce((s, x) => s + x, 0) / n;
-    expect(Math.abs(kept - 0.9)).toBeLessThan(4 * Math.sqrt(0.09 / n)); // 4σ
-    expect(a.every((x) => x === 0 || x === 1)).toBe(true);
-    expect(fillKeepMask(new Rng(1), new Uint8Array(1000), 1).every((x) => x === 1)).toBe(true);
-    expect(fillKeepMask(new Rng(1), new Uint8Array(1000), 0).every((x) => x === 0)).toBe(true);
   });
 });

@@ -15,7 +15,7 @@ afterEach(async () => {
 function logSteps(log: MetricsLog, from: number, to: number, speed: number): void {
   for (let step = from; step <= to; step++) {
     log.append({ step, loss: 10 / step, lr: 1e-3 * step, grad_norm: 1 / step, tokens_per_s: speed * step });
-    if (step % 5 === 0) log.append(evalRow(step, 2 / step, 0.1 * step));
+    if (step % 5 === 0) log.append(evalRow(step, 2 / step, { mlm_acc: 0.1 * step }));
   }
 }
 
@@ -27,7 +27,7 @@ describe('MetricsLog', () => {
     const path = join(dir, 'metrics.jsonl');
     const log = await MetricsLog.open(path);
     log.append({ step: 1, loss: 2.5, lr: 1e-4, grad_norm: 0.5, tokens_per_s: 1000 });
-    log.append(evalRow(1, Math.log(50), 0.25));
+    log.append(evalRow(1, Math.log(50), { mlm_acc: 0.25 }));
     log.append({ step: 2, loss: NaN, lr: 0, grad_norm: Infinity, tokens_per_s: 1 });
     // read before close: what a kill -9 at this point would leave
     const rows = await readMetrics(path);

@@ -43,7 +43,7 @@ describe('resume', () => {
   });
 
   test('a folder with checkpoints is not overwritten without --resume', async () => {
-    await expect(pretrain(options(dir, { out: join(dir, 'whole') }))).rejects.toThrow(/already has checkpoints .*--resume/);
+    await expect(pretrain(options(dir, { out: join(dir, 'whole') }))).rejects.toThrow(/already has checkpoints .*resume that run/);
   });
 
   test('changed settings are refused on resume', async () => {

@@ -1,0 +1,19 @@
+/**
+ * The masked-LM head (HF `BertOnlyMLMHead`, tied decoder): what `pretrain` and `distill` train and `infer
+ * --task fill-mask` runs. In training graphs it projects only the gathered masked rows onto the vocabulary (the
+ * [B·T, V] product is the biggest matrix multiply of a small model; the loss looks at [B·M, V] only).
+ */
+import type { Head } from '../step-compiler.js';
+
+export const mlmHead: Head = {
+  name: 'mlm',
+  scored(g, bert, shape) {
+    const positions = g.input('masked_positions', 'int64', [shape.batchSize * shape.maxPredictions]); // flat b·T + t
+    return bert.mlmLogits(g.gather(bert.encode(), positions)); // [B·M, V]
+  },
+  outputs: {
+    logits: (bert, rows) => bert.unflattenRows(bert.mlmLogits(rows)), // [batch, sequence, V]
+    last_hidden_state: (bert, rows) => bert.unflattenRows(rows), // [batch, sequence, H]
+  },
+  defaultOutputs: ['logits'],
+};
