@@ -1,13 +1,32 @@
 import type { Command } from 'commander';
 import { PRESET_NAMES, type PresetName } from '../model/presets.js';
-import { pretrain } from '../train/pretrain.js';
-import { choice, example, globals } from './options.js';
-import { addDataOptions, addTrainingOptions, type TrainingFlags } from './training-options.js';
+import { pretrain, type PretrainOptions } from '../train/pretrain.js';
+import { choice, example, frozen, globals, nonEmpty, refuseOverwritingInputs } from './options.js';
+import { addDataOptions, addTrainingOptions, checkConfigFile, exclusive, trainingSettings, type TrainingFlags } from './training-options.js';
 
 interface PretrainFlags extends TrainingFlags {
+  train: string;
+  out: string;
   preset?: PresetName;
   config?: string;
   loss: 'ce' | 'focal';
+}
+
+/** The checked, frozen settings `pretrain` runs with. */
+export async function pretrainSettings(o: PretrainFlags, seed: number): Promise<Readonly<PretrainOptions>> {
+  exclusive(['--preset', o.preset], ['--config', o.config]);
+  const training = trainingSettings(o, seed);
+  await checkConfigFile('--config', o.config, o.seqLen);
+  refuseOverwritingInputs([{ what: '--out', path: o.out }], [
+    { what: '--train', path: o.train },
+    ...(o.val !== undefined ? [{ what: '--val', path: o.val }] : []),
+  ]);
+  return frozen({
+    ...training,
+    ...(o.preset !== undefined ? { preset: o.preset } : {}),
+    ...(o.config !== undefined ? { config: o.config } : {}),
+    loss: o.loss,
+  });
 }
 
 /** `compactlm pretrain`: masked-LM pretraining of a small BERT on ONNX Runtime (library: src/train/pretrain.ts). */
@@ -17,7 +36,7 @@ export function registerPretrain(program: Command): void {
     .description('Pretrain a BERT masked LM from text (CSV or token shards) and save a Hugging Face model folder.');
   addDataOptions(cmd)
     .option('--preset <name>', `model size: ${PRESET_NAMES.join(' | ')} (default mini)`, choice(PRESET_NAMES))
-    .option('--config <config.json>', 'model config file (Hugging Face BertConfig keys) instead of --preset')
+    .option('--config <config.json>', 'model config file (Hugging Face BertConfig keys) instead of --preset', nonEmpty)
     .option('--loss <kind>', 'ce (cross-entropy) or focal (α 1, γ 2); validation always reports cross-entropy', choice(['ce', 'focal'] as const), 'ce');
   addTrainingOptions(cmd)
     .addHelpText(
@@ -29,8 +48,8 @@ tokens_per_s) and per evaluation (val_loss, val_ppl, val_mlm_acc). Checkpoints a
 kill, --resume ends with the same weights as an uninterrupted run.`,
     )
     .action(async (o: PretrainFlags, command: Command) => {
-      const { seed } = globals(command);
-      const summary = await pretrain({ ...o, seed });
+      const settings = await pretrainSettings(o, globals(command).seed);
+      const summary = await pretrain(settings);
       if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     });
   example(

@@ -1,19 +1,72 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadConfig } from '../model/config.js';
 import { DEVICES, type Device } from '../runtime/session.js';
 import type { TrainingSettings } from '../train/pretrain.js';
-import { SCHEDULE_KINDS } from '../train/schedule.js';
-import { choice, float, int } from './options.js';
+import { SCHEDULE_KINDS, type ScheduleKind } from '../train/schedule.js';
+import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
+import { VOCAB_SIZE } from '../tokenizer/vocab.js';
+import { DEFAULT_TEXT_COLUMN } from './defaults.js';
+import { choice, float, int, nonEmpty, usageError } from './options.js';
 
-/** The parsed flags every masked-LM training command shares (`pretrain`, `distill`); commander fills the defaults. */
-export type TrainingFlags = TrainingSettings & { textColumn: string; resume: boolean; device: Device; json: boolean };
+/**
+ * The flags every masked-LM training command shares (`pretrain`, `distill`) and their checks. Everything the
+ * library's training code assumes is checked here, once: whole numbers and ranges of every count, lr > 0,
+ * weight decay ≥ 0, warmup a fraction or a whole number of steps no longer than --steps, 8 ≤ --seq-len ≤ 512
+ * (and within a --config's max_position_embeddings), 0 ≤ --dropout < 1.
+ */
 
-/** --train, --val, --text-column, --out. */
-export function addDataOptions(cmd: Command): Command {
-  return cmd
-    .requiredOption('--train <csv|shards>', 'training text: a CSV file (tokenized on the fly) or a shards folder from `compactlm tokenize`')
-    .option('--val <csv|shards>', 'validation text (default: a seeded 5% of the training blocks, at most 1,000, is held out)')
-    .option('--text-column <name>', 'CSV column holding the text', 'text')
-    .requiredOption('--out <dir>', 'output folder: model folder, metrics.jsonl, checkpoints/, artifacts/');
+/** Shortest and longest training sequence (512 = BERT's position embeddings). */
+export const MIN_SEQ_LEN = 8;
+export const MAX_SEQ_LEN = MODEL_MAX_LENGTH;
+
+/** What commander parses from the data and training flags (defaults filled in). */
+export interface TrainingFlags {
+  train?: string;
+  val?: string;
+  textColumn: string;
+  out?: string;
+  steps: number;
+  batchSize: number;
+  seqLen: number;
+  lr: number;
+  warmup: number;
+  schedule: ScheduleKind;
+  weightDecay: number;
+  gradAccum: number;
+  evalEvery?: number;
+  saveEvery?: number;
+  resume: boolean;
+  seed?: number;
+  device: Device;
+  threads?: number;
+  dropout?: number;
+  json: boolean;
+}
+
+/** Checked training settings as the library takes them, with the run's seed. */
+export type CheckedTraining = TrainingSettings & { seed: number; device: Device; resume: boolean };
+
+/** A warmup: a fraction of the steps (< 1) or a whole number of steps (≥ 1). */
+export function warmupValue(v: string): number {
+  const x = float(0, 1e9)(v);
+  if (x >= 1 && !Number.isInteger(x)) throw new InvalidArgumentError(`${x} is ≥ 1, so it counts steps and must be a whole number.`);
+  return x;
+}
+
+/** --train, --val, --text-column, --out; `defaults` make --train and --out optional (distill). */
+export function addDataOptions(cmd: Command, defaults?: { train: string; out: string }): Command {
+  const train = '--train <csv|shards>';
+  const trainHelp = 'training text: a CSV file (tokenized on the fly) or a shards folder from `compactlm tokenize`';
+  const out = '--out <dir>';
+  const outHelp = 'output folder: model folder, metrics.jsonl, checkpoints/, artifacts/';
+  if (defaults) cmd.option(train, `${trainHelp} (default: ${defaults.train})`, nonEmpty);
+  else cmd.requiredOption(train, trainHelp, nonEmpty);
+  cmd
+    .option('--val <csv|shards>', 'validation text (default: a seeded 5% of the training blocks, at most 1,000, is held out)', nonEmpty)
+    .option('--text-column <name>', 'CSV column holding the text', nonEmpty, DEFAULT_TEXT_COLUMN);
+  if (defaults) cmd.option(out, `${outHelp} (default: ${defaults.out})`, nonEmpty);
+  else cmd.requiredOption(out, outHelp, nonEmpty);
+  return cmd;
 }
 
 /** Steps, batch shape, optimizer and schedule, evaluation/checkpoint cadence, resume, seed, device, --json. */
@@ -21,9 +74,9 @@ export function addTrainingOptions(cmd: Command): Command {
   return cmd
     .option('--steps <n>', 'total optimizer steps (also when resuming)', int(1, 1e9), 1000)
     .option('--batch-size <n>', 'sequences per micro-batch', int(1, 65536), 16)
-    .option('--seq-len <n>', 'tokens per sequence, [CLS] and [SEP] included (8–512)', int(8, 512), 128)
-    .option('--lr <x>', 'peak learning rate (AdamW)', float(0, 10), 5e-4)
-    .option('--warmup <x>', 'warmup: a fraction of --steps if < 1, else a number of steps', float(0, 1e9), 0.06)
+    .option('--seq-len <n>', `tokens per sequence, [CLS] and [SEP] included (${MIN_SEQ_LEN}–${MAX_SEQ_LEN})`, int(MIN_SEQ_LEN, MAX_SEQ_LEN), 128)
+    .option('--lr <x>', 'peak learning rate (AdamW), in (0, 10]', float(0, 10, { exclusiveMin: true }), 5e-4)
+    .option('--warmup <x>', 'warmup: a fraction of --steps if < 1, else a whole number of steps (at most --steps)', warmupValue, 0.06)
     .option('--schedule <kind>', `learning-rate decay after warmup: ${SCHEDULE_KINDS.join(' | ')}`, choice(SCHEDULE_KINDS), 'linear')
     .option('--weight-decay <x>', 'AdamW weight decay (not on biases and LayerNorm weights)', float(0, 10), 0.01)
     .option('--grad-accum <k>', 'micro-batches per optimizer step (same result as --batch-size k·B)', int(1, 65536), 1)
@@ -33,6 +86,55 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--seed <n>', 'random seed (overrides the global one)', int(0, 2 ** 32 - 1))
     .option('--device <name>', `execution provider: ${DEVICES.join(' | ')}`, choice(DEVICES), 'cpu')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: one per core); keep it when resuming', int(1, 1024))
-    .option('--dropout <p>', 'hidden and attention dropout (default: the config\'s, 0.1); 0 disables dropout', float(0, 0.99))
+    .option('--dropout <p>', 'hidden and attention dropout in [0, 1) (default: the config\'s, 0.1); 0 disables dropout', float(0, 1, { exclusiveMax: true }))
     .option('--json', 'print the summary as JSON on stdout', false);
+}
+
+/** Warmup steps as the schedule counts them (HF: ceil(fraction · steps)). */
+export function warmupSteps(warmup: number, steps: number): number {
+  return warmup < 1 ? Math.ceil(warmup * steps) : warmup;
+}
+
+/** The training settings with the checks that involve several flags; `train` and `out` already resolved. */
+export function trainingSettings(f: TrainingFlags & { train: string; out: string }, seed: number): CheckedTraining {
+  const w = warmupSteps(f.warmup, f.steps);
+  if (w > f.steps) throw usageError(`--warmup ${f.warmup} is ${w} steps, longer than --steps ${f.steps}`);
+  return {
+    train: f.train,
+    ...(f.val !== undefined ? { val: f.val } : {}),
+    textColumn: f.textColumn,
+    out: f.out,
+    steps: f.steps,
+    batchSize: f.batchSize,
+    seqLen: f.seqLen,
+    lr: f.lr,
+    warmup: f.warmup,
+    schedule: f.schedule,
+    weightDecay: f.weightDecay,
+    gradAccum: f.gradAccum,
+    ...(f.evalEvery !== undefined ? { evalEvery: f.evalEvery } : {}),
+    ...(f.saveEvery !== undefined ? { saveEvery: f.saveEvery } : {}),
+    resume: f.resume,
+    device: f.device,
+    ...(f.threads !== undefined ? { threads: f.threads } : {}),
+    ...(f.dropout !== undefined ? { dropout: f.dropout } : {}),
+    seed,
+  };
+}
+
+/** Exactly one of two exclusive flags (or neither). */
+export function exclusive(a: [string, unknown], b: [string, unknown]): void {
+  if (a[1] !== undefined && b[1] !== undefined) throw usageError(`give either ${a[0]} or ${b[0]}, not both`);
+}
+
+/** A --config file must fit the tokenizer and --seq-len (presets always do). */
+export async function checkConfigFile(flag: string, path: string | undefined, seqLen: number): Promise<void> {
+  if (path === undefined) return;
+  const config = await loadConfig(path); // one-line errors naming the file
+  if (config.vocab_size !== VOCAB_SIZE) {
+    throw usageError(`${flag} ${path}: vocab_size is ${config.vocab_size} but the tokenizer (bert-base-uncased) has ${VOCAB_SIZE} tokens`);
+  }
+  if (seqLen > config.max_position_embeddings) {
+    throw usageError(`--seq-len ${seqLen} exceeds the max_position_embeddings (${config.max_position_embeddings}) of ${flag} ${path}`);
+  }
 }

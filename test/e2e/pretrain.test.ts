@@ -90,14 +90,38 @@ describe('compactlm pretrain', () => {
     [['--text-column', 'body'], /pretrain-small\.csv.*body/],
     [['--loss', 'mse'], /--loss.*"mse" is not one of: ce, focal/],
     [['--device', 'tpu'], /--device.*"tpu" is not one of: cpu, cuda, webgpu/],
+    // every range the library's training code assumes is checked by the CLI, before any work
+    [['--lr', '0'], /^compactlm: error: option '--lr <x>' argument '0' is invalid\. 0 is outside \(0, 10\]\.$/m],
+    [['--weight-decay', '-0.1'], /--weight-decay <x>' argument '-0\.1' is invalid\. -0\.1 is outside \[0, 10\]/],
+    [['--dropout', '1'], /--dropout <p>' argument '1' is invalid\. 1 is outside \[0, 1\)/],
+    [['--steps', '0'], /--steps <n>' argument '0' is invalid/],
+    [['--batch-size', '1.5'], /--batch-size <n>' argument '1\.5' is invalid\. "1\.5" is not a whole number/],
+    [['--grad-accum', '0'], /--grad-accum <k>' argument '0' is invalid/],
+    [['--eval-every', '0'], /--eval-every <n>' argument '0' is invalid/],
+    [['--save-every', '-1'], /--save-every <n>' argument '-1' is invalid/],
+    [['--threads', '0'], /--threads <n>' argument '0' is invalid/],
+    [['--seq-len', '4'], /--seq-len <n>' argument '4' is invalid\. 4 is outside \[8, 512\]/],
+    [['--warmup', '2.5'], /--warmup <x>' argument '2\.5' is invalid\. 2\.5 is ≥ 1, so it counts steps and must be a whole number/],
+    [['--warmup', '50'], /^compactlm: error: --warmup 50 is 50 steps, longer than --steps 2$/m],
+    [['--preset', 'tiny', '--config', 'bad.json'], /^compactlm: error: give either --preset or --config, not both$/m],
+    [['--config', 'short.json'], /^compactlm: error: --seq-len 16 exceeds the max_position_embeddings \(8\) of --config short\.json$/m],
+    [['--config', 'vocab.json'], /^compactlm: error: --config vocab\.json: vocab_size is 100 but the tokenizer \(bert-base-uncased\) has 30522 tokens$/m],
   ])('bad input %j → one-line error', (extra, message) => {
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ hidden_size: 30, num_attention_heads: 4 }));
+    writeFileSync(join(dir, 'short.json'), JSON.stringify({ hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 8 }));
+    writeFileSync(join(dir, 'vocab.json'), JSON.stringify({ hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64, vocab_size: 100 }));
     const base = ['--train', fixture, '--out', 'bad-run', '--steps', '2', '--batch-size', '2', '--seq-len', '16'];
     const r = run(['pretrain', ...base, ...extra]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n').filter((l) => /error/i.test(l))).toHaveLength(1);
     expect(existsSync(join(dir, 'bad-run/model.safetensors'))).toBe(false);
+  });
+
+  test('--out that is the --train folder is refused', () => {
+    const r = run(['pretrain', '--train', dir, '--out', dir, '--steps', '2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^compactlm: error: --out .* is --train .*: choose another output/);
   });
 
   test('--train that does not exist', () => {
