@@ -4,7 +4,7 @@
  *
  * - 'ce': mean softmax cross-entropy over the scored rows (HF BertForMaskedLM's loss).
  * - 'focal': focal loss (Lin et al. 2017) per scored token, α·(1 − pₜ)^γ·CEᵢ with pₜ = exp(−CEᵢ), averaged over the
- *   scored tokens — the reading of the seed's FocalLoss documented in src/train/focal.ts (α 1, γ 2).
+ *   scored tokens — the reading of the seed's FocalLoss documented in test/unit/train/focal-reference.ts (α 1, γ 2).
  *
  * Why a closed-form gradient instead of autodiff: both losses are (per row) a function of CEᵢ only, so
  * ∂loss/∂zᵢ = wᵢ·(softmax(zᵢ) − onehot(yᵢ)) with one scalar wᵢ per row (CE: 1/n; focal:
@@ -15,6 +15,9 @@
  */
 import type { Graph, Value } from '../onnx/graph.js';
 import type { Loss } from './step-compiler.js';
+
+/** Label value that the loss ignores (PyTorch's and ONNX's `ignore_index`): an unused masked-LM slot. */
+export const IGNORE_INDEX = -100;
 
 export type MlmLossKind = 'ce' | 'focal';
 
@@ -39,7 +42,7 @@ export interface MlmLoss {
 }
 
 export function mlmLoss(g: Graph, logits: Value, labels: Value, o: MlmLossOptions = {}): MlmLoss {
-  const ignore = o.ignoreIndex ?? -100;
+  const ignore = o.ignoreIndex ?? IGNORE_INDEX;
   const dt = logits.dtype;
   const scored = g.not(g.equal(labels, ignore)); // [N] bool
   const safe = g.unsqueeze(g.where(scored, labels, g.scalar(0, 'int64')), [1]); // [N, 1], ignored rows → class 0

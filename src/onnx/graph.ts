@@ -19,9 +19,9 @@
  *
  * Helpers (all return Values with inferred static shapes): sources input/param/constant/scalar/ints/zeros;
  * elementwise add/sub/mul/div/pow/max/min/sum/neg/exp/log/sqrt/reciprocal/tanh/erf/sigmoid/relu/gelu/cast/where/
- * equal/less/greater/and/not; dropout(x, u, keep) with fed randomness; matmul/gemm; reshape/transpose/
+ * equal/less/greater/and/not; matmul/gemm; reshape/transpose/
  * transposeLast2/unsqueeze/squeeze/expand/concat/split/slice/gather/gatherND; reduceSum/reduceMean/reduceMax;
- * softmax/logSoftmax/layerNorm; softmaxCrossEntropy → {loss, logProb}. `g.params` lists the trainable params.
+ * softmax/logSoftmax/layerNorm. `g.params` lists the trainable params.
  *
  * Rules of the road:
  * - Shapes are static. For an inference graph with dynamic batch/sequence, label dims at serialization
@@ -306,20 +306,6 @@ export class Graph {
     return this.mul(this.mul(x, 0.5), this.add(this.tanh(u), 1));
   }
 
-  /**
-   * Dropout with randomness fed as an input (ONNX Dropout's fixed seed attribute would repeat its mask): `u` holds
-   * uniform numbers in [0,1) (any float dtype), or uint8 bytes (keep when u < round(keep·256)); it broadcasts to x.
-   * y = x·mask/keep. Returns x itself when keep is 1.
-   */
-  dropout(x: Value, u: Value, keepProb: number): Value {
-    if (!(keepProb > 0 && keepProb <= 1)) throw new Error(`dropout: keep probability ${keepProb} not in (0, 1]`);
-    if (keepProb === 1) return x;
-    const threshold = u.dtype === 'uint8' ? Math.round(keepProb * 256) : keepProb;
-    const keep = u.dtype === 'uint8' ? threshold / 256 : keepProb;
-    const mask = this.where(this.less(u, threshold), this.scalar(1 / keep, x.dtype), 0);
-    return this.mul(x, mask);
-  }
-
   // ---- linear algebra ----------------------------------------------------------------------------------------------
 
   /** Batched MatMul with broadcast batch dims: [..., m, k] @ [..., k, n]. */
@@ -478,20 +464,6 @@ export class Graph {
       [[x.dtype, x.shape], ['float32', stat], ['float32', stat]])[0];
   }
 
-  /**
-   * SoftmaxCrossEntropyLoss (opset 13) on scores [N, C] and int64 labels [N]; rows whose label is `ignoreIndex`
-   * (default −100) count for nothing. Reduction 'mean' divides by the number of counted rows.
-   */
-  softmaxCrossEntropy(scores: Value, labels: Value, o: { ignoreIndex?: number; reduction?: 'mean' | 'sum' | 'none' } = {}): { loss: Value; logProb: Value } {
-    if (scores.rank !== 2 || labels.rank !== 1 || labels.shape[0] !== scores.shape[0] || labels.dtype !== 'int64') {
-      throw new Error(`SoftmaxCrossEntropyLoss: want scores [N,C] and int64 labels [N], got ${fmt(scores.shape)}, ${labels.dtype}${fmt(labels.shape)}`);
-    }
-    const reduction = o.reduction ?? 'mean';
-    const [loss, logProb] = this.emit('SoftmaxCrossEntropyLoss', [scores, labels], { ignore_index: o.ignoreIndex ?? -100, reduction },
-      [[scores.dtype, reduction === 'none' ? [scores.shape[0]] : []], [scores.dtype, scores.shape]]);
-    return { loss, logProb };
-  }
-
   // ---- serialization ---------------------------------------------------------------------------------------------
 
   /** The ONNX model bytes (see SerializeOptions). */
@@ -553,7 +525,7 @@ export class Graph {
   }
 }
 
-const OPTIONAL_OUTPUTS = new Set(['LayerNormalization', 'SoftmaxCrossEntropyLoss', 'Dropout']);
+const OPTIONAL_OUTPUTS = new Set(['LayerNormalization']);
 
 export function bytesOf(a: TensorData): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength); // little-endian on every platform Node supports

@@ -268,35 +268,6 @@ export const VJP: Record<string, VjpRule> = {
     }
     return [dx, c.needs[1] && unbroadcast(g, dyXhat!, scale.shape), c.needs[2] && unbroadcast(g, dy, bias!.shape)];
   },
-  // loss = −mean over counted rows of log_softmax(s)[label]: ḡs = (softmax(s) − onehot(label))·ḡ/N_counted on
-  // counted rows, 0 on ignored ones. softmax = exp(log_prob) (reused); the one-hot part is a ScatterElements add of
-  // −coef at each row's label (an ignored row's label is replaced by 0 and adds 0, since OneHot/indices would wrap
-  // −100). A gradient arriving on log_prob adds the LogSoftmax rule.
-  SoftmaxCrossEntropyLoss: (c) => {
-    const { g, node } = c;
-    const [labels, logProb] = [inp(c, 1), c.y[1]];
-    if (c.x[2]) throw new Error('gradients: SoftmaxCrossEntropyLoss with weights');
-    const [dLoss, dLogProb] = c.dy;
-    const p = g.exp(logProb);
-    const parts: Value[] = [];
-    if (dLoss) {
-      const ignored = node.attrs.has('ignore_index') ? g.equal(labels, node.int('ignore_index')) : null;
-      const reduction = node.str('reduction', 'mean');
-      let coef = dLoss; // per row: ḡ (none), ḡ (sum) or ḡ/N_counted (mean)
-      if (reduction === 'mean') {
-        const counted = ignored ? g.reduceSum(g.cast(g.not(ignored), p.dtype), undefined, false) : g.scalar(labels.size, p.dtype);
-        coef = g.div(dLoss, g.max(counted, 1));
-      }
-      if (ignored) coef = g.where(ignored, 0, coef);
-      coef = g.expand(coef, labels.shape);
-      const safe = ignored ? g.where(ignored, 0, labels) : labels;
-      const scaled = g.mul(p, g.unsqueeze(coef, [1]));
-      parts.push(g.op('ScatterElements', [scaled, g.unsqueeze(safe, [1]), g.unsqueeze(g.neg(coef), [1])],
-        { axis: 1, reduction: 'add' }, [{ dtype: p.dtype, shape: p.shape }])[0]);
-    }
-    if (dLogProb) parts.push(g.sub(dLogProb, g.mul(p, g.reduceSum(dLogProb, [1], true))));
-    return [g.sum(parts), null];
-  },
 };
 
 /**

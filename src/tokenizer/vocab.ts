@@ -24,7 +24,15 @@ export const SPECIAL_TOKENS = Object.freeze({
   sep: '[SEP]',
   mask: '[MASK]',
 });
-export const SPECIAL_IDS = Object.freeze({ pad: 0, unk: 100, cls: 101, sep: 102, mask: 103 });
+/** The special token ids of bert-base-uncased: the one table the tokenizer, packing and masking use. */
+export interface SpecialIds {
+  pad: number;
+  unk: number;
+  cls: number;
+  sep: number;
+  mask: number;
+}
+export const SPECIAL_IDS: Readonly<SpecialIds> = Object.freeze({ pad: 0, unk: 100, cls: 101, sep: 102, mask: 103 });
 
 const WORD_START = '\u2581'; // "▁"
 

@@ -163,11 +163,6 @@ export async function latestCheckpoint(runDir: string): Promise<CheckpointInfo |
   return new Checkpoints(runDir).latest();
 }
 
-/** The complete checkpoint with the lowest validation loss, or null. */
-export async function bestCheckpoint(runDir: string): Promise<CheckpointInfo | null> {
-  return new Checkpoints(runDir).best();
-}
-
 function pickBest(all: CheckpointInfo[]): CheckpointInfo | null {
   let best: CheckpointInfo | null = null;
   for (const c of all) {

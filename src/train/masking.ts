@@ -32,7 +32,8 @@
  */
 import { UserError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
-import { BERT_SPECIAL_IDS, IGNORE_INDEX, type SpecialIds } from './specials.js';
+import { IGNORE_INDEX } from '../model/losses.js';
+import { SPECIAL_IDS, type SpecialIds } from '../tokenizer/vocab.js';
 
 export interface MaskingOptions {
   vocabSize: number;
@@ -80,7 +81,7 @@ export function maskBatch(batch: TokenBatch, rng: Rng, opts: MaskingOptions): Ml
   const p = opts.probability ?? 0.15;
   const maskShare = opts.maskShare ?? 0.8;
   const randomShare = opts.randomShare ?? 0.1;
-  const sp = opts.specials ?? BERT_SPECIAL_IDS;
+  const sp = opts.specials ?? SPECIAL_IDS;
   if (!(p > 0 && p <= 1)) throw new UserError(`mask probability must be in (0, 1], got ${p}`);
   if (!Number.isInteger(M) || M < 1 || M > T) throw new UserError(`max predictions per sequence must be an integer in [1, ${T}], got ${M}`);
   if (!(maskShare >= 0 && randomShare >= 0 && maskShare + randomShare <= 1)) {

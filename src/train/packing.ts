@@ -21,7 +21,7 @@
  */
 import { UserError } from '../util/errors.js';
 import { Rng, type RngState } from '../util/rng.js';
-import { BERT_SPECIAL_IDS, type SpecialIds } from './specials.js';
+import { SPECIAL_IDS, type SpecialIds } from '../tokenizer/vocab.js';
 
 export interface PackOptions {
   /** Block length T including [CLS] and [SEP] (≥ 3). */
@@ -47,7 +47,7 @@ export class PackedDataset {
   static async pack(docs: Iterable<Uint16Array> | AsyncIterable<Uint16Array>, opts: PackOptions): Promise<PackedDataset> {
     const T = opts.seqLen;
     if (!Number.isInteger(T) || T < 3 || T > 65535) throw new UserError(`sequence length must be an integer in [3, 65535], got ${T}`);
-    const sp = opts.specials ?? BERT_SPECIAL_IDS;
+    const sp = opts.specials ?? SPECIAL_IDS;
     const cap = T - 2; // content tokens per block
     let buf = new Uint16Array(T * 64);
     let blocks = 0;

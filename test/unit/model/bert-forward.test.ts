@@ -6,7 +6,7 @@
 import ort from 'onnxruntime-node';
 import { compileStep } from '../../../src/model/step-compiler.js';
 import { makeConfig } from '../../../src/model/config.js';
-import { crossEntropyLoss } from '../../../src/train/focal.js';
+import { crossEntropyLoss } from '../train/focal-reference.js';
 import { batchFeeds, i64, maxAbsDiff, randomWeights, referenceForward, session, testBatch } from './bert-reference.js';
 
 const config = makeConfig('tiny', {

@@ -14,7 +14,7 @@ import { BertForMaskedLM } from '../../../src/model/bert.js';
 import { makeConfig, type BertConfig } from '../../../src/model/config.js';
 import { mlmLoss } from '../../../src/model/losses.js';
 import { initParams } from '../../../src/model/bert.js';
-import { crossEntropyLoss } from '../../../src/train/focal.js';
+import { crossEntropyLoss } from '../train/focal-reference.js';
 import { Rng } from '../../../src/util/rng.js';
 import { batchFeeds, i64, randomWeights, referenceForward, session, testBatch, type Masks, type Weights } from './bert-reference.js';
 

@@ -34,7 +34,8 @@ const DATA: GradInput[] = [
   { name: 'token_type_ids', shape: [B, T], dtype: 'int64', values: [0, 0, 1, 1, 1, 0, 0, 0, 0, 0] },
   { name: 'attention_mask', shape: [B, T], values: [1, 1, 1, 1, 1, 1, 1, 1, 0, 0], grad: false },
   { name: 'masked_positions', shape: [M], dtype: 'int64', values: [1, 3, 6] }, // rows of the flattened [B·T, H]
-  { name: 'labels', shape: [M], dtype: 'int64', values: [4, -100, 9] },
+  // Labels 4, ignored, 9 as one-hot rows (the ignored slot's row is all zeros); the loss averages over 2 scored rows.
+  { name: 'labels_onehot', shape: [M, V], values: Array.from({ length: M * V }, (_, i) => (i === 4 || i === 2 * V + 9 ? 1 : 0)), grad: false },
   { name: 'dropout_u', shape: [B, NH, T, T], values: Array.from({ length: B * NH * T * T }, (_, i) => (i * 0.618034) % 1), grad: false },
 ];
 
@@ -56,7 +57,8 @@ function bertLayerLoss(g: Graph, xs: Value[], gelu: 'none' | 'tanh'): Value {
   const val = heads(linear(x2, 'attention.self.value'));
   const maskBias = g.reshape(g.mul(g.sub(1, p('attention_mask')), -10000), [B, 1, 1, T]);
   const scores = g.add(g.mul(g.matmul(q, g.transposeLast2(k)), 1 / Math.sqrt(D)), maskBias);
-  const probs = g.dropout(g.softmax(scores), p('dropout_u'), 0.9);
+  const keep = g.where(g.less(p('dropout_u'), 0.9), g.scalar(1 / 0.9, scores.dtype), 0); // inverted dropout, fed randomness
+  const probs = g.mul(g.softmax(scores), keep);
   const ctx = g.reshape(g.transpose(g.matmul(probs, val), [0, 2, 1, 3]), [B, T, H]);
   const attn = g.add(g.matmul(ctx, p('attention.output.dense.weight')), p('attention.output.dense.bias'));
   const x1 = ln(g.add(x, attn), 'attention.output.LayerNorm');
@@ -68,7 +70,7 @@ function bertLayerLoss(g: Graph, xs: Value[], gelu: 'none' | 'tanh'): Value {
   const picked = g.gather(x3, p('masked_positions')); // [M, H]
   const t = ln(g.gelu(linear(picked, 'cls.transform.dense'), gelu), 'cls.transform.LayerNorm');
   const logits = g.gemm(t, p('embeddings.word_embeddings.weight'), p('cls.bias'), { transB: true }); // tied decoder
-  return g.softmaxCrossEntropy(logits, p('labels')).loss;
+  return g.mul(g.reduceSum(g.mul(p('labels_onehot'), g.logSoftmax(logits, -1)), undefined, false), -1 / 2); // masked CE
 }
 
 describe('one-layer transformer: gradients of every parameter vs finite differences', () => {

@@ -84,25 +84,9 @@ const cases: Case[] = [
     },
   }],
   ['Cast float32 → float64', { dtype: 'float32', inputs: [X('a', [4])], build: (g, [a]) => g.cast(a, 'float64') }],
-  ['SoftmaxCrossEntropy mean, ignore -100', {
-    inputs: [X('s', [4, 5]), X('l', [4], { dtype: 'int64', values: [2, -100, 0, 4] })],
-    build: (g, [s, l]) => g.softmaxCrossEntropy(s, l).loss,
-  }],
-  ['SoftmaxCrossEntropy sum and none, and log_prob', {
-    inputs: [X('s', [3, 4]), X('l', [3], { dtype: 'int64', values: [3, 1, -100] })],
-    build: (g, [s, l]) => [g.softmaxCrossEntropy(s, l, { reduction: 'sum' }).loss, ...Object.values(g.softmaxCrossEntropy(s, l, { reduction: 'none' }))],
-  }],
-  ['SoftmaxCrossEntropy custom ignore index', {
-    inputs: [X('s', [3, 4]), X('l', [3], { dtype: 'int64', values: [0, 3, 3] })],
-    build: (g, [s, l]) => g.softmaxCrossEntropy(s, l, { ignoreIndex: 3 }).loss,
-  }],
   ['Soft-target cross-entropy −Σ p·log_softmax(s)', {
     inputs: [X('s', [2, 4]), X('t', [2, 4])],
     build: (g, [s, t]) => g.neg(g.reduceSum(g.mul(g.softmax(t), g.logSoftmax(s)), [-1], false)),
-  }],
-  ['Dropout with fed uniform randomness', {
-    inputs: [X('x', [2, 5]), X('u', [2, 5], { grad: false, values: [0.1, 0.95, 0.3, 0.85, 0.5, 0.2, 0.99, 0.7, 0.05, 0.81] })],
-    build: (g, [x, u]) => g.dropout(x, u, 0.8),
   }],
   // float32-only kernels: loose tolerance (rtol 2e-2, atol 2e-3 with h = 1e-2)
   ['Erf (float32)', { dtype: 'float32', inputs: [X('a', [6])], build: (g, [a]) => g.erf(a) }],
@@ -110,10 +94,6 @@ const cases: Case[] = [
   ['GELU exact composite opset 17 (float32)', { dtype: 'float32', opset: 17, inputs: [X('a', [6])], build: (g, [a]) => g.gelu(a) }],
   ['LayerNormalization float32 (node stats reused)', {
     dtype: 'float32', inputs: [X('x', [2, 6]), X('s', [6]), X('b', [6])], build: (g, [x, s, b]) => g.layerNorm(x, s, b),
-  }],
-  ['SoftmaxCrossEntropy float32', {
-    dtype: 'float32', inputs: [X('s', [3, 4]), X('l', [3], { dtype: 'int64', values: [1, -100, 2] })],
-    build: (g, [s, l]) => g.softmaxCrossEntropy(s, l).loss,
   }],
 ];
 

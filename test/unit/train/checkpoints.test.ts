@@ -3,7 +3,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bestCheckpoint, checkpointName, Checkpoints, latestCheckpoint } from '../../../src/train/checkpoints.js';
+import { checkpointName, Checkpoints, latestCheckpoint } from '../../../src/train/checkpoints.js';
 
 let run: string;
 beforeEach(async () => {
@@ -34,14 +34,14 @@ describe('Checkpoints', () => {
       ],
     });
     expect((await latestCheckpoint(run))!.step).toBe(600);
-    expect((await bestCheckpoint(run))!.step).toBe(300);
+    expect((await new Checkpoints(run).best())!.step).toBe(300);
     // a new best replaces the old one, which then rotates out
     await ckpts.save(700, files(700), { valLoss: 3.0 });
     expect((await ckpts.list()).map((c) => c.step)).toEqual([500, 600, 700]);
     expect((await ckpts.index())!.best).toBe('step-000700');
     // saves without a validation loss never become best
     await ckpts.save(800, files(800));
-    expect((await bestCheckpoint(run))!.step).toBe(700);
+    expect((await new Checkpoints(run).best())!.step).toBe(700);
   });
 
   test('files come back byte for byte, with sizes in checkpoint.json', async () => {
@@ -67,7 +67,7 @@ describe('Checkpoints', () => {
     await fsp.truncate(join(ckpts.dir, 'step-000030', 'weights.bin'), 10);
     await fsp.mkdir(join(ckpts.dir, 'step-000040'));
     expect((await latestCheckpoint(run))!.step).toBe(10);
-    expect((await bestCheckpoint(run))!.step).toBe(10);
+    expect((await new Checkpoints(run).best())!.step).toBe(10);
     await ckpts.save(50, files(50));
     expect(existsSync(tmp)).toBe(false);
     expect((await latestCheckpoint(run))!.step).toBe(50);

@@ -1,5 +1,5 @@
 import { Rng } from '../../../src/util/rng.js';
-import { crossEntropyLoss, focalLoss } from '../../../src/train/focal.js';
+import { crossEntropyLoss, focalLoss } from './focal-reference.js';
 
 describe('reference focal loss', () => {
   test('closed form on a hand example: softmax [1/4, 3/4]', () => {

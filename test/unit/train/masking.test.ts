@@ -1,7 +1,8 @@
 import { Rng } from '../../../src/util/rng.js';
 import { defaultMaxPredictions, maskBatch, type MlmBatch, type TokenBatch } from '../../../src/train/masking.js';
 import { Batcher, PackedDataset } from '../../../src/train/packing.js';
-import { BERT_SPECIAL_IDS as SP, IGNORE_INDEX } from '../../../src/train/specials.js';
+import { IGNORE_INDEX } from '../../../src/model/losses.js';
+import { SPECIAL_IDS as SP } from '../../../src/tokenizer/vocab.js';
 
 const V = 30522;
 const SPECIAL = new Set([SP.pad, SP.unk, SP.cls, SP.sep, SP.mask]);

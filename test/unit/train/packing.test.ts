@@ -1,7 +1,7 @@
 import { Rng } from '../../../src/util/rng.js';
 import { UserError } from '../../../src/util/errors.js';
 import { Batcher, PackedDataset, toInt64 } from '../../../src/train/packing.js';
-import { BERT_SPECIAL_IDS as SP } from '../../../src/train/specials.js';
+import { SPECIAL_IDS as SP } from '../../../src/tokenizer/vocab.js';
 
 /** Documents as a tokenizer shard yields them: [CLS] ids… [SEP], ids never special. */
 function makeDocs(seed: number, n: number, maxLen: number): Uint16Array[] {
