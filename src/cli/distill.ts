@@ -1,9 +1,18 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ONNX_MODEL_FILE } from '../export/export-folder.js';
+import { WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from '../model/checkpoint-folder.js';
 import { DISTILL_DEFAULTS } from '../model/distill-loss.js';
+import { packagePath } from '../model/default-model.js';
 import { PRESET_NAMES, type PresetName } from '../model/presets.js';
-import { distill } from '../distill/distill.js';
-import { choice, example, float, globals } from './options.js';
-import { addDataOptions, addTrainingOptions, type TrainingFlags } from './training-options.js';
+import { distill, type DistillOptions } from '../distill/distill.js';
+import { cachedSnapshot, downloadSnapshot, hubCacheDir, isHubId, repoFolder } from '../distill/hub.js';
+import { UserError } from '../util/errors.js';
+import { progress, type Progress } from '../util/progress.js';
+import { BUNDLED_PROSE, DISTILL_RUNS_DIR } from './defaults.js';
+import { choice, example, float, frozen, globals, nonEmpty, refuseOverwritingInputs, usageError } from './options.js';
+import { addDataOptions, addTrainingOptions, checkConfigFile, exclusive, trainingSettings, type TrainingFlags } from './training-options.js';
 
 interface DistillFlags extends TrainingFlags {
   teacher: string;
@@ -14,15 +23,113 @@ interface DistillFlags extends TrainingFlags {
   initFromTeacher: boolean;
 }
 
+/** The student's name in the default --out: its preset, its config file's name, or `half` (the teacher's half). */
+export function studentName(o: Pick<DistillFlags, 'studentPreset' | 'studentConfig'>): string {
+  if (o.studentPreset !== undefined) return o.studentPreset;
+  if (o.studentConfig !== undefined) return slug(basename(o.studentConfig, extname(o.studentConfig)));
+  return 'half';
+}
+
+/** The teacher's name in the default --out: a folder's name, or the hub id with `/` as `--`. */
+export function teacherName(teacher: string): string {
+  return slug(existsSync(teacher) ? basename(resolve(teacher)) : teacher.replace(/\//g, '--'));
+}
+
+function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'model';
+}
+
+/** runs/distill/<student>-from-<teacher> (relative to the working folder). */
+export function defaultDistillOut(o: Pick<DistillFlags, 'teacher' | 'studentPreset' | 'studentConfig'>): string {
+  return join(DISTILL_RUNS_DIR, `${studentName(o)}-from-${teacherName(o.teacher)}`);
+}
+
+/** The checked, frozen settings `distill` runs with. */
+export async function distillSettings(o: DistillFlags, seed: number): Promise<Readonly<DistillOptions>> {
+  exclusive(['--student-preset', o.studentPreset], ['--student-config', o.studentConfig]);
+  const train = o.train ?? BUNDLED_PROSE;
+  const out = o.out ?? defaultDistillOut(o);
+  const training = trainingSettings({ ...o, train, out }, seed);
+  await checkConfigFile('--student-config', o.studentConfig, o.seqLen);
+  refuseOverwritingInputs([{ what: '--out', path: out }], [
+    { what: '--teacher', path: o.teacher },
+    { what: '--train', path: train },
+    ...(o.val !== undefined ? [{ what: '--val', path: o.val }] : []),
+  ]);
+  return frozen({
+    ...training,
+    teacher: o.teacher,
+    ...(o.studentPreset !== undefined ? { studentPreset: o.studentPreset } : {}),
+    ...(o.studentConfig !== undefined ? { studentConfig: o.studentConfig } : {}),
+    temperature: o.temperature,
+    alpha: o.alpha,
+    initFromTeacher: o.initFromTeacher,
+  });
+}
+
+const isTrue = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
+
+/** How to pass a teacher without the hub. */
+const localTeacher = (id: string) => 'pass a local model folder instead: --teacher <dir> (config.json + model.safetensors: ' +
+  `\`huggingface-cli download ${id} --local-dir <dir>\` where there is internet, or a \`compactlm pretrain\` folder)`;
+
+/**
+ * A hub id that is not in the local Hugging Face cache is fetched into it now (so the library finds it there);
+ * where the hub cannot be reached, or HF_HUB_OFFLINE is set, this stops with one line saying how to pass a folder.
+ */
+export async function fetchHubTeacher(teacher: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (existsSync(teacher) || !isHubId(teacher)) return; // folders and bad names: the library's checks
+  const cache = hubCacheDir(env);
+  if (cachedSnapshot(teacher, cache)) return;
+  if (isTrue(env.HF_HUB_OFFLINE)) {
+    throw new UserError(`--teacher ${teacher}: no such folder, and not in the Hugging Face cache (looked in ${repoFolder(teacher, cache)}); ` +
+      `HF_HUB_OFFLINE is set, so the hub was not asked; ${localTeacher(teacher)}`);
+  }
+  const endpoint = (env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, '');
+  let bar: Progress | undefined;
+  let file = '';
+  try {
+    await downloadSnapshot(teacher, cache, {
+      env,
+      onProgress: (f, done, total) => {
+        if (f !== file) {
+          bar?.stop();
+          file = f;
+          bar = progress(`download ${f}`, Number.isFinite(total) ? total / 1e6 : 0, 'MB');
+        }
+        bar!.update(done / 1e6);
+      },
+    });
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    const err = e as Error & { cause?: { code?: string; message?: string } };
+    const why = err.name === 'TimeoutError' || err.name === 'AbortError' ? 'no answer in time' : (err.cause?.code ?? err.cause?.message ?? err.message);
+    throw new UserError(`--teacher ${teacher}: no such folder, not in the Hugging Face cache, and the hub (${endpoint}) cannot be reached (${why}); ${localTeacher(teacher)}`);
+  } finally {
+    bar?.stop();
+  }
+}
+
+/** --init-from-teacher copies weights: an export folder (ONNX only) has none to copy. Run after fetchHubTeacher. */
+export function checkInitFromTeacher(s: Pick<DistillOptions, 'teacher' | 'initFromTeacher'>): void {
+  if (!s.initFromTeacher) return;
+  const dir = existsSync(s.teacher) ? s.teacher : isHubId(s.teacher) ? cachedSnapshot(s.teacher) : null;
+  if (!dir || !statSync(dir).isDirectory()) return; // the library reports a missing or bad teacher
+  const hasWeights = existsSync(join(dir, WEIGHTS_FILE)) || existsSync(join(dir, WEIGHTS_INDEX_FILE));
+  if (!hasWeights && existsSync(join(dir, ONNX_MODEL_FILE))) {
+    throw usageError(`--init-from-teacher needs the teacher's weights (${WEIGHTS_FILE}), but ${s.teacher} has only ${ONNX_MODEL_FILE}`);
+  }
+}
+
 /** `compactlm distill`: a smaller BERT learns from a teacher's soft predictions (library: src/distill/distill.ts). */
 export function registerDistill(program: Command): void {
   const cmd = program
     .command('distill')
     .description('Distill a teacher BERT into a smaller student (DistilBERT-style masked-LM distillation) and save its model folder.')
-    .requiredOption('--teacher <dir|onnx-dir|hub-id>', 'teacher: a model folder (config.json + model.safetensors), an export folder (onnx/model.onnx), or a Hugging Face id found in the local HF cache or downloaded');
-  addDataOptions(cmd)
+    .requiredOption('--teacher <dir|hub-id>', 'teacher: a model folder (config.json + model.safetensors), an export folder (onnx/model.onnx), or a Hugging Face id (from the local HF cache, else downloaded)', nonEmpty);
+  addDataOptions(cmd, { train: `the bundled prose, ${packagePath(BUNDLED_PROSE)}`, out: `${DISTILL_RUNS_DIR}/<student>-from-<teacher>` })
     .option('--student-preset <name>', `student size: ${PRESET_NAMES.join(' | ')} (default: the teacher with half its layers)`, choice(PRESET_NAMES))
-    .option('--student-config <config.json>', 'student config file (Hugging Face BertConfig keys) instead of --student-preset')
+    .option('--student-config <config.json>', 'student config file (Hugging Face BertConfig keys) instead of --student-preset', nonEmpty)
     .option('--temperature <T>', 'softmax temperature of the soft targets (the KL term is scaled by T²)', float(1e-3, 1000), DISTILL_DEFAULTS.temperature)
     .option('--alpha <a>', 'weight of the distillation term; 1 − alpha weighs the masked-LM cross-entropy', float(0, 1), DISTILL_DEFAULTS.alpha)
     .option('--init-from-teacher', 'start the student from the teacher\'s embeddings, MLM head and every other layer (needs equal hidden sizes)', false);
@@ -35,17 +142,21 @@ Loss on the masked positions (DistilBERT; alpha 0.5 = the mean of both terms):
 with KL averaged over masked tokens (PyTorch KLDivLoss 'batchmean'). Teacher and student must share the
 bert-base-uncased vocabulary. --out gets the student's model folder (as pretrain writes it) and
 distill_report.json: both models' parameters, validation loss, perplexity and masked-token accuracy on the same
-masked batches, and retained_accuracy = student / teacher accuracy.`,
+masked batches, and retained_accuracy = student / teacher accuracy. Without --out: ${DISTILL_RUNS_DIR}/<student>-from-<teacher>
+(<student> is the --student-preset, the --student-config file's name, or "half"; <teacher> the folder's name or
+the hub id with "/" as "--").`,
     )
     .action(async (o: DistillFlags, command: Command) => {
-      const { seed } = globals(command);
-      const summary = await distill({ ...o, seed });
+      const settings = await distillSettings(o, globals(command).seed);
+      await fetchHubTeacher(settings.teacher);
+      checkInitFromTeacher(settings);
+      const summary = await distill(settings);
       if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     });
   example(
     cmd,
+    'compactlm distill --teacher bert-base-uncased                    # bundled prose → runs/distill/half-from-bert-base-uncased/',
     'compactlm distill --teacher runs/mini --train datasets/prose.csv --out runs/tiny-distilled --student-preset tiny --steps 2000',
-    'compactlm distill --teacher bert-base-uncased --train shards/ --out runs/distilbert --init-from-teacher --steps 20000',
     'compactlm distill --teacher exports/mini --train train.csv --val val.csv --out runs/student --student-config student.json --temperature 4 --alpha 0.7',
   );
 }

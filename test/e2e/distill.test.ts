@@ -84,7 +84,7 @@ describe('compactlm distill', () => {
     expect(rep.val_tokens).toBeGreaterThan(10);
     // The train graph takes the teacher's logits.
     const artifacts = JSON.parse(readFileSync(join(dir, 'student/artifacts/artifacts.json'), 'utf8'));
-    expect(artifacts['train_step.onnx'].inputs).toContainEqual({ name: 'teacher_logits', dtype: 'float32', shape: [8 * defaultMaxPredictions(32), 30522] });
+    expect(artifacts['train_step.onnx'].io.inputs).toContainEqual({ name: 'teacher_logits', dtype: 'float32', shape: [8 * defaultMaxPredictions(32), 30522] });
   });
 
   test('--init-from-teacher: the student starts as embeddings + teacher layer 0 + MLM head', async () => {
@@ -104,7 +104,7 @@ describe('compactlm distill', () => {
   });
 
   test('export-folder and hub-id teachers give the same teacher numbers', () => {
-    const ex = run(['export', 'teacher', '--out', 'teacher-export', '--quantize', 'none', '--samples', '4', '--threads', '1']);
+    const ex = run(['export', '--model', 'teacher', '--out', 'teacher-export', '--quantize', 'none', '--samples', '4', '--threads', '1']);
     expect(ex.code).toBe(0);
     const hub = join(dir, 'hf/hub/models--local--tiny-teacher');
     mkdirSync(join(hub, 'refs'), { recursive: true });
@@ -124,14 +124,16 @@ describe('compactlm distill', () => {
   });
 
   test.each([
-    [['--teacher', 'nowhere/model'], /--teacher nowhere\/model: no such folder, and not in the Hugging Face cache \(looked in .*models--nowhere--model\); HF_HUB_OFFLINE is set/],
+    [['--teacher', 'nowhere/model'], /^compactlm: error: --teacher nowhere\/model: no such folder, and not in the Hugging Face cache \(looked in .*models--nowhere--model\); HF_HUB_OFFLINE is set, so the hub was not asked; pass a local model folder instead: --teacher <dir>/],
     [['--teacher', './missing'], /--teacher \.\/missing: no such folder/],
     [['--teacher', 'teacher', '--alpha', '1.5'], /--alpha.*1\.5 is outside \[0, 1\]/],
     [['--teacher', 'teacher', '--temperature', '0'], /--temperature.*0 is outside/],
-    [['--teacher', 'teacher', '--student-preset', 'tiny', '--student-config', 'student.json'], /either --student-preset or --student-config/],
+    [['--teacher', 'teacher', '--student-preset', 'tiny', '--student-config', 'student.json'], /^compactlm: error: give either --student-preset or --student-config, not both$/m],
+    [['--teacher', 'teacher', '--warmup', '3'], /^compactlm: error: --warmup 3 is 3 steps, longer than --steps 2$/m],
+    [['--teacher', 'teacher', '--out', 'teacher'], /^compactlm: error: --out teacher is --teacher teacher: choose another output/m],
     [['--teacher', 'teacher', '--student-config', 'student.json', '--init-from-teacher'], /--init-from-teacher: the student's hidden_size is 32 but the teacher's is 64/],
     [['--teacher', 'bad-vocab'], /bad-vocab: vocab_size is 28996.*share the vocabulary/],
-    [['--teacher', 'teacher-export', '--init-from-teacher'], /--init-from-teacher needs the teacher's weights/],
+    [['--teacher', 'teacher-export', '--init-from-teacher'], /^compactlm: error: --init-from-teacher needs the teacher's weights \(model\.safetensors\), but teacher-export has only onnx\/model\.onnx$/m],
   ])('bad input %j → one-line error, nothing written', (extra, message) => {
     cpSync(join(dir, 'teacher'), join(dir, 'bad-vocab'), { recursive: true });
     writeFileSync(join(dir, 'bad-vocab/config.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'teacher/config.json'), 'utf8')), vocab_size: 28996 }));
@@ -142,12 +144,42 @@ describe('compactlm distill', () => {
     expect(existsSync(join(dir, 'bad-run'))).toBe(false);
   });
 
+  test('the card\'s `compactlm distill --teacher bert-base-uncased`, hub unreachable: one line saying so and how to pass a folder', () => {
+    // An endpoint that refuses connections: unreachable here and on a machine with internet alike.
+    const offline = { HF_HUB_OFFLINE: '', HF_HOME: join(dir, 'empty-hf'), HF_ENDPOINT: 'http://127.0.0.1:2' };
+    const r = run(['distill', '--teacher', 'bert-base-uncased'], offline);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^compactlm: error: --teacher bert-base-uncased: no such folder, not in the Hugging Face cache, and the hub \(http:\/\/127\.0\.0\.1:2\) cannot be reached \([^)]+\); pass a local model folder instead: --teacher <dir> \(config\.json \+ model\.safetensors: `huggingface-cli download bert-base-uncased --local-dir <dir>`/);
+    expect(existsSync(join(dir, 'runs'))).toBe(false); // stopped before any work
+  });
+
+  test('without --train and --out: the bundled prose, into runs/distill/<student>-from-<teacher>/', () => {
+    const r = run(['distill', '--teacher', 'teacher', '--student-config', 'student.json', '--val', fixture, '--batch-size', '8', '--seq-len', '32',
+      '--threads', '1', '--steps', '1', '--json']);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const out = join('runs', 'distill', 'student-from-teacher');
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ out, steps: 1 });
+    expect(existsSync(join(dir, out, 'model.safetensors'))).toBe(true);
+    expect(existsSync(join(dir, out, 'distill_report.json'))).toBe(true);
+    // the bundled prose (datasets/prose.csv, 3.6 MB: tens of thousands of 32-token blocks), not the 80-row fixture
+    expect(summary.trainBlocks).toBeGreaterThan(10_000);
+    rmSync(join(dir, 'runs'), { recursive: true });
+  });
+
   test('--help lists the distillation flags and every pretrain training flag', () => {
     const help = run(['distill', '--help']).stdout;
     for (const flag of ['--teacher', '--student-preset', '--student-config', '--temperature', '--alpha', '--init-from-teacher', '--steps', '--batch-size', '--seq-len', '--lr',
       '--warmup', '--schedule', '--weight-decay', '--grad-accum', '--eval-every', '--save-every', '--resume', '--seed', '--device', '--threads', '--dropout', '--val', '--text-column']) {
       expect(help).toContain(flag);
     }
-    expect(help).toMatch(/Example:/);
+    expect(help).toMatch(/Example:\n\s+\$ compactlm distill --teacher bert-base-uncased\s/);
+    const flat = help.replace(/\s+/g, ' ');
+    expect(flat).toMatch(/--train <csv\|shards> [^-]*\(default: the bundled prose, datasets\/prose\.csv\)/);
+    expect(flat).toMatch(/--out <dir> [^-]*\(default: runs\/distill\/<student>-from-<teacher>\)/);
   });
 });
