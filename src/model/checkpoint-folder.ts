@@ -23,7 +23,7 @@ import {
   numel,
 } from './params.js';
 import { paramTable } from './bert.js';
-import { SafetensorsFile, writeSafetensors } from './safetensors.js';
+import { PT_METADATA, SafetensorsFile, writeSafetensors } from './safetensors.js';
 
 export const CONFIG_FILE = 'config.json';
 export const WEIGHTS_FILE = 'model.safetensors';
@@ -35,6 +35,8 @@ export interface SaveModelFolderOptions {
    * make the folder complete for its users, e.g. the tokenizer's `writeTokenizerFiles(dir)`.
    */
   writeExtraFiles?: (dir: string) => Promise<void>;
+  /** Storage dtype of model.safetensors (default float32; shipped models use float16, recorded as torch_dtype). */
+  dtype?: 'float32' | 'float16';
 }
 
 /**
@@ -47,6 +49,7 @@ export async function saveModelFolder(
   params: Map<string, Float32Array>,
   opts: SaveModelFolderOptions = {},
 ): Promise<void> {
+  const dtype = opts.dtype ?? 'float32';
   const table = paramTable(config);
   for (const spec of table) {
     const data = params.get(spec.name);
@@ -68,10 +71,12 @@ export async function saveModelFolder(
   const configTmp = tempPath(configPath);
   const weightsTmp = tempPath(weightsPath);
   try {
-    await fsp.writeFile(configTmp, configToJson(config));
+    await fsp.writeFile(configTmp, configToJson({ ...config, torch_dtype: dtype }));
     await writeSafetensors(
       weightsTmp,
       table.map((spec) => ({ name: spec.name, shape: spec.shape, data: params.get(spec.name)! })),
+      PT_METADATA,
+      dtype === 'float16' ? 'F16' : 'F32',
     );
     await fsp.rename(weightsTmp, weightsPath);
     await fsp.rename(configTmp, configPath);

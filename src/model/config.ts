@@ -38,7 +38,8 @@ export interface BertConfig {
   classifier_dropout: number | null;
   use_cache: boolean;
   tie_word_embeddings: boolean;
-  torch_dtype: 'float32';
+  /** How model.safetensors stores the weights; CompactLM computes in float32 whatever it reads. */
+  torch_dtype: 'float32' | 'float16';
   transformers_version: string;
   /** Fine-tuned classification heads (HF keys); absent for masked-LM models. */
   id2label?: Record<string, string>;

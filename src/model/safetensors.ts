@@ -93,13 +93,13 @@ function layout(tensors: readonly Tensor[]): Tensor[] {
  * The 8-byte length prefix plus the padded JSON header for `tensors` (already in layout order), exactly as the
  * reference serializes it (serde_json compact output, `__metadata__` first, tensors in data order).
  */
-function encodeHeader(ordered: readonly Tensor[], metadata: Record<string, string> | null): Buffer {
+function encodeHeader(ordered: readonly Tensor[], metadata: Record<string, string> | null, dtype: WritableDtype = 'F32'): Buffer {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;
   for (const t of ordered) {
-    const n = t.data.length * 4;
-    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + n] };
+    const n = t.data.length * DTYPE_SIZES[dtype];
+    header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, offset + n] };
     offset += n;
   }
   let json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -110,8 +110,54 @@ function encodeHeader(ordered: readonly Tensor[], metadata: Record<string, strin
   return Buffer.concat([prefix, json]);
 }
 
-function bytesOf(a: Float32Array): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+/** What the writers can store: float32, or IEEE binary16 (shipped models; every loader upcasts to float32). */
+export type WritableDtype = 'F32' | 'F16';
+
+function bytesOf(a: Float32Array, dtype: WritableDtype = 'F32'): Buffer {
+  if (dtype === 'F32') return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const h = toFloat16(a);
+  return Buffer.from(h.buffer, h.byteOffset, h.byteLength);
+}
+
+/**
+ * float32 → binary16 bit patterns, rounding to nearest even (as torch's `.half()`): overflow gives ±Infinity,
+ * tiny values become subnormals or ±0, NaN stays NaN.
+ */
+export function toFloat16(a: Float32Array): Uint16Array {
+  const bits = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const out = new Uint16Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const x = bits[i];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    const mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
+    const e = exp - 127 + 15;
+    if (e >= 31) {
+      out[i] = sign | 0x7c00;
+    } else if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign;
+        continue;
+      }
+      const m = mant | 0x800000; // implicit leading 1
+      const shift = 14 - e;
+      let h = m >>> shift;
+      const rest = m & ((1 << shift) - 1);
+      const half = 1 << (shift - 1);
+      if (rest > half || (rest === half && (h & 1))) h++;
+      out[i] = sign | h;
+    } else {
+      let h = (e << 10) | (mant >>> 13);
+      const rest = mant & 0x1fff;
+      if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++; // may carry into the exponent: still correct
+      out[i] = sign | h;
+    }
+  }
+  return out;
 }
 
 /** A whole safetensors file in memory (small files; `writeSafetensors` streams large ones). */
@@ -124,19 +170,20 @@ export function serializeSafetensors(
 }
 
 /**
- * Writes `tensors` as F32 to `path`, header first, then each tensor's bytes straight from its Float32Array.
+ * Writes `tensors` as F32 (or F16) to `path`, header first, then each tensor's bytes from its Float32Array.
  * Writes `path` itself: callers that need atomicity write a temporary path and rename it.
  */
 export async function writeSafetensors(
   path: string,
   tensors: readonly Tensor[],
   metadata: Record<string, string> | null = PT_METADATA,
+  dtype: WritableDtype = 'F32',
 ): Promise<void> {
   const ordered = layout(tensors);
   const fh = await fsp.open(path, 'w');
   try {
-    await fh.write(encodeHeader(ordered, metadata));
-    for (const t of ordered) await writeAll(fh, bytesOf(t.data));
+    await fh.write(encodeHeader(ordered, metadata, dtype));
+    for (const t of ordered) await writeAll(fh, bytesOf(t.data, dtype));
   } finally {
     await fh.close();
   }

@@ -2,11 +2,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  PT_METADATA,
   readSafetensors,
   SafetensorsFile,
   serializeSafetensors,
+  toFloat16,
   writeSafetensors,
 } from '../../../src/model/safetensors.js';
+import { Rng } from '../../../src/util/rng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'compactlm-st-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -199,5 +202,54 @@ describe('corrupt files: one line naming the file and the problem', () => {
 
   test('missing file', async () => {
     await expect(readSafetensors(join(dir, 'missing.safetensors'))).rejects.toThrow(/missing\.safetensors: file not found/);
+  });
+});
+
+describe('float16 storage (shipped models)', () => {
+  /** The nearest binary16 value by exhaustive search over all finite patterns, ties to the even pattern. */
+  function nearestHalf(x: number, decoded: Float64Array): number {
+    if (x === 0) return x; // ±0 keep their sign
+    let best = 0;
+    for (let h = 0; h < 65536; h++) {
+      const v = decoded[h];
+      if (!Number.isFinite(v)) continue;
+      const d = Math.abs(v - x) - Math.abs(decoded[best] - x);
+      if (d < 0 || (d === 0 && (h & 1) === 0 && v !== 0)) best = h;
+    }
+    return decoded[best] === 0 ? (x < 0 ? -0 : 0) : decoded[best]; // underflow keeps the sign
+  }
+
+  test('toFloat16 rounds to the nearest half (ties to even), and the reader gets those values back', async () => {
+    const decoded = new Float64Array(65536);
+    for (let h = 0; h < 65536; h++) {
+      const sign = h & 0x8000 ? -1 : 1;
+      const exp = (h >> 10) & 0x1f;
+      const frac = h & 0x3ff;
+      decoded[h] = exp === 0 ? sign * frac * 2 ** -24 : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+    }
+    const rng = new Rng(3);
+    const xs = new Float32Array(400);
+    for (let i = 0; i < xs.length; i++) xs[i] = (rng.next() - 0.5) * 2 ** Math.floor(rng.next() * 40 - 26); // subnormal to 2^13
+    xs.set([0, -0, 1, -2.5, 65504, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 2 ** -25, 3 * 2 ** -26], 0); // exact, max, ties
+    const halves = toFloat16(xs);
+    for (let i = 0; i < xs.length; i++) {
+      const got = decoded[halves[i]];
+      const want = nearestHalf(xs[i], decoded);
+      expect([got, xs[i]]).toEqual([want, xs[i]]);
+    }
+    expect([...toFloat16(Float32Array.of(1e6, -1e6, NaN))].map((h) => decoded[h])).toEqual([Infinity, -Infinity, NaN]);
+
+    const tmp = mkdtempSync(join(tmpdir(), 'compactlm-f16-'));
+    try {
+      const path = join(tmp, 'half.safetensors');
+      await writeSafetensors(path, [{ name: 'w', shape: [20, 20], data: xs }], PT_METADATA, 'F16');
+      const f = await SafetensorsFile.open(path);
+      expect(f.tensors.get('w')?.dtype).toBe('F16');
+      const back = await f.read('w');
+      await f.close();
+      for (let i = 0; i < xs.length; i++) expect(back[i]).toBe(decoded[halves[i]]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
