@@ -33,7 +33,7 @@ function expectCleanFailure(args: string[], message: RegExp) {
 }
 
 test('export --json: fp32 + int8 folder, summary on stdout', () => {
-  const r = run(['export', 'model', '--out', 'exp', '--samples', '16', '--json', '--log-json'], dir);
+  const r = run(['export', '--model', 'model', '--out', 'exp', '--samples', '16', '--json', '--log-json'], dir);
   expect(r.code).toBe(0);
   const s = JSON.parse(r.stdout);
   expect(s).toMatchObject({ opset: 17, irVersion: 8, quantize: 'int8', outDir: join(dir, 'exp') });
@@ -72,30 +72,42 @@ test('infer --task embed on the export folder (fp32 and --int8) equals the model
 });
 
 test('--quantize none writes only the fp32 model', () => {
-  const r = run(['export', 'model', '--out', 'fp32', '--quantize', 'none', '--samples', '4', '--json'], dir);
+  // the model folder as the first argument: the short form of --model
+  const r = run(['export', 'model', '--out', 'fp32', '--quantize', 'none', '--samples', '4', '--seq-len', '32', '--json'], dir);
   expect(r.code).toBe(0);
   expect(readdirSync(join(dir, 'fp32', 'onnx'))).toEqual(['model.onnx']);
   expect(JSON.parse(r.stdout).verification.int8).toBeUndefined();
 });
 
 test('bad input: one line, no output', () => {
+  expectCleanFailure(['export', '--model', 'nope', '--out', 'x'], /^compactlm: error: .*nope: model folder not found$/m);
   expectCleanFailure(['export', 'nope', '--out', 'x'], /^compactlm: error: .*nope: model folder not found$/m);
-  expectCleanFailure(['export', 'model', '--out', 'x', '--opset', '16'], /--opset 16 is too low/);
-  expectCleanFailure(['export', 'model', '--out', 'x', '--quantize', 'int4'], /int4/);
-  expectCleanFailure(['export', 'model', '--out', 'exp'], /folder exists and is not empty \(pass --overwrite/);
+  expectCleanFailure(['export', '--out', 'x'], /^compactlm: error: export: which model\? pass --model <dir>/);
+  expectCleanFailure(['export', 'model', '--model', 'other', '--out', 'x'], /^compactlm: error: give the model folder once: --model other or model, not both$/m);
+  expectCleanFailure(['export', '--model', 'model', '--out', 'x', '--opset', '16'], /^compactlm: error: option '--opset <n>' argument '16' is invalid\. 16 is outside \[17, 21\]\.$/m);
+  expectCleanFailure(['export', '--model', 'model', '--out', 'x', '--quantize', 'int4'], /int4/);
+  expectCleanFailure(['export', '--model', 'model', '--out', 'x', '--seq-len', '2'], /--seq-len <n>' argument '2' is invalid/);
+  expectCleanFailure(['export', '--model', 'model', '--out', 'exp'], /folder exists and is not empty \(pass --overwrite/);
+  // --overwrite must never replace the model folder itself (or a folder holding it)
+  expectCleanFailure(['export', '--model', 'model', '--out', 'model', '--overwrite'], /^compactlm: error: --out model is the model folder model: choose another output folder/);
+  expectCleanFailure(['export', '--model', 'model', '--out', '.', '--overwrite'], /^compactlm: error: --out \. contains the model folder model/);
   writeFileSync(join(dir, 'v.csv'), 'a\n1\n');
-  expectCleanFailure(['export', 'model', '--out', 'x', '--val', 'v.csv'], /v\.csv.*text/);
+  expectCleanFailure(['export', '--model', 'model', '--out', 'x', '--val', 'v.csv'], /v\.csv.*text/);
   rmSync(join(dir, 'v.csv'));
 });
 
 test('--help shows an example', () => {
   const r = run(['export', '--help'], dir);
   expect(r.code).toBe(0);
-  expect(r.stdout).toMatch(/Example:\n\s+\$ compactlm export/);
+  expect(r.stdout).toMatch(/Example:\n\s+\$ compactlm export --model /);
+  expect(r.stdout).toMatch(/--seq-len <n>/);
+  expect(r.stdout).not.toMatch(/--max-length/);
 });
 
 test('--overwrite replaces an existing export only when the new one is complete', () => {
-  const r = run(['export', 'model', '--out', 'exp', '--overwrite', '--quantize', 'none', '--samples', '4'], dir);
+  // --max-length: the old name of --seq-len, still accepted with a warning
+  const r = run(['export', '--model', 'model', '--out', 'exp', '--overwrite', '--quantize', 'none', '--samples', '4', '--max-length', '32'], dir);
+  expect(r.stderr).toMatch(/--max-length is deprecated: use --seq-len/);
   expect(r.code).toBe(0);
   expect(readdirSync(join(dir, 'exp', 'onnx'))).toEqual(['model.onnx']);
   expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MODEL_NAME, installedDefaultModel } from '../../src/model/default-model.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
@@ -26,12 +27,30 @@ beforeAll(() => {
   const r = run(['pretrain', '--train', join(root, 'test/fixtures/pretrain-small.csv'), '--out', 'model', '--config', 'tiny.json',
     '--steps', '20', '--batch-size', '8', '--seq-len', '32', '--lr', '1e-2', '--threads', '1']);
   if (r.code !== 0) throw new Error(`pretrain failed: ${r.stderr}`);
-  const e = run(['export', 'model', '--out', 'export', '--samples', '4', '--threads', '1']);
+  const e = run(['export', '--model', 'model', '--out', 'export', '--samples', '4', '--threads', '1']);
   if (e.code !== 0) throw new Error(`export failed: ${e.stderr}`);
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('compactlm infer', () => {
+  test(`the card's \`compactlm infer "text"\`: the default model (${DEFAULT_MODEL_NAME}), or one line on how to get a model`, () => {
+    const r = run(['infer', 'The capital of France is [MASK].']);
+    if (installedDefaultModel()) {
+      // the default model is installed: the fill-mask table, as with --model
+      expect(r.stderr).not.toMatch(/error/i);
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^\[MASK\] 1 of 1 \(token position \d+\)$/);
+      expect(lines[1]).toMatch(/rank\s+token\s+token_id\s+score/);
+      expect(lines).toHaveLength(2 + 5);
+    } else {
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`compactlm: error: no model: ${DEFAULT_MODEL_NAME} is not installed; pass --model <dir> ` +
+        '(a folder from `compactlm pretrain`, `distill` or `export`)\n');
+    }
+  });
+
   test('--json: one object with the predictions of every [MASK], probabilities in descending order', () => {
     const text = 'The President spoke to the [MASK] of the United [MASK].';
     const r = run(['infer', text, '--model', 'model', '--json']);
@@ -71,8 +90,8 @@ describe('compactlm infer', () => {
   test.each([
     [['infer', 'no mask here', '--model', 'model'], /^compactlm: error: the text has no \[MASK\] token/],
     [['infer', 'a [MASK]', '--model', 'nowhere'], /^compactlm: error: nowhere: model folder not found/],
-    [['infer', 'a [MASK]', '--model', 'model', '--top-k', '0'], /--top-k.*0 is outside/],
-    [['infer', 'a [MASK]'], /required option '--model <dir>' not specified/],
+    [['infer', 'a [MASK]', '--model', 'model', '--top-k', '0'], /^compactlm: error: option '--top-k <k>' argument '0' is invalid\. 0 is outside/],
+    [['infer', 'a [MASK]', '--model', 'model', '--input', 'x.txt'], /^compactlm: error: give either a text argument or --input <file>, not both$/],
   ])('%j → one-line error', (args, message) => {
     const r = run(args);
     expect(r.code).not.toBe(0);
