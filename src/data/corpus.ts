@@ -23,6 +23,8 @@ import { wordnetDbPath } from './wordnet.js';
 export const CORPUS_PASSAGE_WORDS = 200;
 /** One passage in VAL_MODULUS (by sha256) is held out for validation. */
 export const VAL_MODULUS = 100;
+/** val-sample.csv keeps every SAMPLE_STRIDE-th validation passage: small enough to commit and to test with. */
+export const SAMPLE_STRIDE = 8;
 
 export interface CorpusSource {
   name: string;
@@ -325,6 +327,7 @@ export function isValidation(text: string): boolean {
 export async function buildCorpus(outDir: string, onSource?: (s: SourceStats) => void): Promise<SourceStats[]> {
   const train = new CsvWriter(join(outDir, 'train.csv'), ['id', 'source', 'text']);
   const val = new CsvWriter(join(outDir, 'val.csv'), ['id', 'source', 'text']);
+  const sample = new CsvWriter(join(outDir, 'val-sample.csv'), ['id', 'source', 'text']);
   const seen = new Set<string>();
   const stats: SourceStats[] = [];
   for (const source of CORPUS_SOURCES) {
@@ -350,7 +353,11 @@ export async function buildCorpus(outDir: string, onSource?: (s: SourceStats) =>
           s.passages++;
           s.bytes += Buffer.byteLength(text);
           const row = { id: `${source.name}-${s.documents}-${s.passages}`, source: source.name, text };
-          await (isValidation(text) ? val : train).write(row);
+          if (!isValidation(text)) await train.write(row);
+          else {
+            if (val.rows % SAMPLE_STRIDE === 0) await sample.write(row);
+            await val.write(row);
+          }
         }
       }
     }
@@ -359,6 +366,7 @@ export async function buildCorpus(outDir: string, onSource?: (s: SourceStats) =>
   }
   await train.commit();
   await val.commit();
+  await sample.commit();
   await writeFileAtomic(join(outDir, 'README.md'), corpusCard(stats, train.rows, val.rows));
   return stats;
 }
@@ -380,12 +388,16 @@ models (models/compactlm-mini, models/compactlm-tiny). Not committed: rebuild it
 
 - **Files**: \`train.csv\` (${trainRows.toLocaleString('en-US')} passages) and \`val.csv\` (${valRows.toLocaleString('en-US')} passages, the fixed
   1% hold-out: a passage is in it when the first 4 bytes of its sha256, big-endian, are 0 mod ${VAL_MODULUS}); columns
-  \`id\`, \`source\`, \`text\`; ${mb(total)} MB of text in all.
+  \`id\`, \`source\`, \`text\`; ${mb(total)} MB of text in all. \`val-sample.csv\` is every ${SAMPLE_STRIDE}th validation
+  passage, committed as \`datasets/corpus-heldout.csv\` so tests can check the shipped models without the corpus.
 - **How built**: each source's documents are cut into paragraphs; markup is removed (reStructuredText directives,
   literal blocks and inline roles; HTML tags outside <p>; POD commands, verbatim blocks and formatting codes;
   dictionary pronunciations, etymologies and source tags); a paragraph is kept when it is prose (≥ 8 words, ≥ 65%
   plain words, < 1% code symbols); a paragraph seen before (case-insensitive, in any source) is dropped; the kept
   paragraphs of a document are packed into passages of at most ${CORPUS_PASSAGE_WORDS} words.
+
+- **Rebuild**: \`apt-get install ${stats.filter((s) => s.pkg.startsWith('Debian ') && !s.pkg.includes('(')).map((s) => s.pkg.slice(7)).join(' ')}\`,
+  then \`npm run datasets -- --corpus\` (writes runs/corpus/; the build is deterministic: same packages, same bytes).
 
 | source | what | package | licence | passages | MB | dedup |
 |---|---|---|---|---:|---:|---|
