@@ -33,7 +33,7 @@ describe('corpus cleaners', () => {
 
   test('GNU info: menus, node headers and examples dropped', () => {
     const info = ['\x1f', 'File: grep.info,  Node: Usage,  Next: Regexps', '', '* Menu:', '* Intro::', '', 'The grep command searches files for lines that match a pattern (*note Regexps::).', '', '     grep -i hello file.txt'].join('\n');
-    expect(infoParagraphs(info)).toEqual(['The grep command searches files for lines that match a pattern (see Regexps).'] // how Info renders @pxref);
+    expect(infoParagraphs(info)).toEqual(['The grep command searches files for lines that match a pattern (see Regexps).']); // as Info renders @pxref
   });
 
   test('dictd databases: entries by the base64 index, headers, pronunciations and source tags removed', () => {
