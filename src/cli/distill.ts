@@ -12,7 +12,7 @@ import { UserError } from '../util/errors.js';
 import { progress, type Progress } from '../util/progress.js';
 import { BUNDLED_PROSE, DISTILL_RUNS_DIR } from './defaults.js';
 import { choice, example, float, frozen, globals, nonEmpty, refuseOverwritingInputs, usageError } from './options.js';
-import { addDataOptions, addTrainingOptions, checkConfigFile, exclusive, trainingSettings, type TrainingFlags } from './training-options.js';
+import { addDataOptions, addTrainingOptions, checkConfigFile, checkResume, exclusive, trainingSettings, type TrainingFlags } from './training-options.js';
 
 interface DistillFlags extends TrainingFlags {
   teacher: string;
@@ -51,6 +51,7 @@ export async function distillSettings(o: DistillFlags, seed: number): Promise<Re
   const out = o.out ?? defaultDistillOut(o);
   const training = trainingSettings({ ...o, train, out }, seed);
   await checkConfigFile('--student-config', o.studentConfig, o.seqLen);
+  await checkResume(training.out, training.resume, training.steps);
   refuseOverwritingInputs([{ what: '--out', path: out }], [
     { what: '--teacher', path: o.teacher },
     { what: '--train', path: train },

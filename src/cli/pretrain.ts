@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { PRESET_NAMES, type PresetName } from '../model/presets.js';
 import { pretrain, type PretrainOptions } from '../train/pretrain.js';
 import { choice, example, frozen, globals, nonEmpty, refuseOverwritingInputs } from './options.js';
-import { addDataOptions, addTrainingOptions, checkConfigFile, exclusive, trainingSettings, type TrainingFlags } from './training-options.js';
+import { addDataOptions, addTrainingOptions, checkConfigFile, checkResume, exclusive, trainingSettings, type TrainingFlags } from './training-options.js';
 
 interface PretrainFlags extends TrainingFlags {
   train: string;
@@ -17,6 +17,7 @@ export async function pretrainSettings(o: PretrainFlags, seed: number): Promise<
   exclusive(['--preset', o.preset], ['--config', o.config]);
   const training = trainingSettings(o, seed);
   await checkConfigFile('--config', o.config, o.seqLen);
+  await checkResume(training.out, training.resume, training.steps);
   refuseOverwritingInputs([{ what: '--out', path: o.out }], [
     { what: '--train', path: o.train },
     ...(o.val !== undefined ? [{ what: '--val', path: o.val }] : []),

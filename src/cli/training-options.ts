@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../model/config.js';
 import { DEVICES, type Device } from '../runtime/session.js';
+import { latestCheckpoint } from '../train/checkpoints.js';
 import type { TrainingSettings } from '../train/pretrain.js';
 import { SCHEDULE_KINDS, type ScheduleKind } from '../train/schedule.js';
 import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
@@ -136,5 +138,17 @@ export async function checkConfigFile(flag: string, path: string | undefined, se
   }
   if (seqLen > config.max_position_embeddings) {
     throw usageError(`--seq-len ${seqLen} exceeds the max_position_embeddings (${config.max_position_embeddings}) of ${flag} ${path}`);
+  }
+}
+
+/** --resume needs a checkpoint in --out (not beyond --steps); without it, --out must not hold an earlier run's checkpoints. */
+export async function checkResume(out: string, resume: boolean, steps: number): Promise<void> {
+  const latest = await latestCheckpoint(out);
+  if (resume && !latest) throw usageError(`--resume: no checkpoint in ${join(out, 'checkpoints')} (start without --resume)`);
+  if (!resume && latest) {
+    throw usageError(`--out ${out}: already has checkpoints (latest ${latest.name}); pass --resume to continue that run or choose another --out`);
+  }
+  if (latest && latest.step > steps) {
+    throw usageError(`--resume: the latest checkpoint (${latest.dir}) is at step ${latest.step}, beyond --steps ${steps}`);
   }
 }

@@ -118,6 +118,15 @@ describe('compactlm pretrain', () => {
     expect(existsSync(join(dir, 'bad-run/model.safetensors'))).toBe(false);
   });
 
+  test('an --out with checkpoints needs --resume; --resume cannot go back before the latest checkpoint (checked by the CLI)', () => {
+    const again = run([...tinyArgs, '--out', 'whole']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/^compactlm: error: --out whole: already has checkpoints \(latest step-0000\d\d\); pass --resume to continue that run or choose another --out\n$/);
+    const back = run([...tinyArgs.map((a, i) => (tinyArgs[i - 1] === '--steps' ? '20' : a)), '--out', 'whole', '--resume']);
+    expect(back.code).toBe(2);
+    expect(back.stderr).toMatch(/^compactlm: error: --resume: the latest checkpoint \(.*step-000040\) is at step 40, beyond --steps 20\n$/);
+  });
+
   test('--out that is the --train folder is refused', () => {
     const r = run(['pretrain', '--train', dir, '--out', dir, '--steps', '2']);
     expect(r.code).toBe(2);
