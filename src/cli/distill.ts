@@ -51,12 +51,12 @@ export async function distillSettings(o: DistillFlags, seed: number): Promise<Re
   const out = o.out ?? defaultDistillOut(o);
   const training = trainingSettings({ ...o, train, out }, seed);
   await checkConfigFile('--student-config', o.studentConfig, o.seqLen);
-  await checkResume(training.out, training.resume, training.steps);
   refuseOverwritingInputs([{ what: '--out', path: out }], [
     { what: '--teacher', path: o.teacher },
     { what: '--train', path: train },
     ...(o.val !== undefined ? [{ what: '--val', path: o.val }] : []),
   ]);
+  await checkResume(training.out, training.resume, training.steps);
   return frozen({
     ...training,
     teacher: o.teacher,

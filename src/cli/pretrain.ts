@@ -17,11 +17,11 @@ export async function pretrainSettings(o: PretrainFlags, seed: number): Promise<
   exclusive(['--preset', o.preset], ['--config', o.config]);
   const training = trainingSettings(o, seed);
   await checkConfigFile('--config', o.config, o.seqLen);
-  await checkResume(training.out, training.resume, training.steps);
   refuseOverwritingInputs([{ what: '--out', path: o.out }], [
     { what: '--train', path: o.train },
     ...(o.val !== undefined ? [{ what: '--val', path: o.val }] : []),
   ]);
+  await checkResume(training.out, training.resume, training.steps);
   return frozen({
     ...training,
     ...(o.preset !== undefined ? { preset: o.preset } : {}),
