@@ -1,0 +1,66 @@
+/**
+ * The shipped models (models/<name>/, made by scripts/ship-model.mjs): each loads, stores float16 weights, reproduces
+ * the held-out metrics its eval.json records (deterministic: same weights, text, masking seed → the same numbers up
+ * to float summation order), and answers the fill-mask probes as recorded. A broken file, loader or tokenizer shows
+ * up here as a changed number.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { evaluateMaskedLmFolder } from '../../src/eval/masked-lm.js';
+import { FillMask } from '../../src/infer/fill-mask.js';
+import { SafetensorsFile } from '../../src/model/safetensors.js';
+import { REPO } from '../reference/python.js';
+
+const MODELS = join(REPO, 'models');
+const SAMPLE = join(REPO, 'datasets', 'corpus-heldout.csv');
+const shipped = existsSync(MODELS) ? readdirSync(MODELS).filter((n) => existsSync(join(MODELS, n, 'eval.json'))).sort() : [];
+
+interface Recorded {
+  eval: { seqLen: number; batchSize: number; seed: number };
+  heldout_sample: { val_loss: number; val_mlm_acc: number; tokens: number; blocks: number };
+  probes: { text: string; answers: string[]; top5: string[]; hit: boolean }[];
+}
+
+test('models/ ships compactlm-mini and compactlm-tiny', () => {
+  expect(shipped).toEqual(expect.arrayContaining(['compactlm-mini', 'compactlm-tiny']));
+});
+
+describe.each(shipped)('models/%s', (name) => {
+  const dir = join(MODELS, name);
+  const recorded = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')) as Recorded;
+
+  test('a Hugging Face folder with float16 weights, the tokenizer files and a card', async () => {
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ model_type: 'bert', torch_dtype: 'float16', architectures: ['BertForMaskedLM'] });
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'README.md']) expect(existsSync(join(dir, f))).toBe(true);
+    expect(existsSync(join(dir, 'training_state'))).toBe(false); // no optimizer state in the repository
+    const st = await SafetensorsFile.open(join(dir, 'model.safetensors'));
+    try {
+      expect(new Set([...st.tensors.values()].map((t) => t.dtype))).toEqual(new Set(['F16']));
+    } finally {
+      await st.close();
+    }
+  });
+
+  test('reproduces its recorded held-out metrics', async () => {
+    const m = await evaluateMaskedLmFolder(dir, SAMPLE, recorded.eval);
+    expect(m.blocks).toBe(recorded.heldout_sample.blocks);
+    expect(m.tokens).toBe(recorded.heldout_sample.tokens);
+    expect(Math.abs(m.val_loss - recorded.heldout_sample.val_loss)).toBeLessThan(1e-3);
+    expect(Math.abs(m.val_mlm_acc - recorded.heldout_sample.val_mlm_acc)).toBeLessThanOrEqual(2 / m.tokens); // a tie may flip
+  });
+
+  test('fill-mask probes: the recorded top 5, and a sensible word in the top 5 for most', async () => {
+    const fm = await FillMask.load(dir);
+    try {
+      for (const p of recorded.probes) {
+        const top5 = (await fm.predict(p.text, 5)).masks[0].predictions.map((x) => x.token);
+        expect([p.text, top5]).toEqual([p.text, p.top5]);
+      }
+    } finally {
+      await fm.close();
+    }
+    const hits = recorded.probes.filter((p) => p.top5.some((t) => p.answers.includes(t))).length;
+    expect(hits).toBeGreaterThanOrEqual(Math.ceil(recorded.probes.length / 2));
+  });
+});
