@@ -37,6 +37,7 @@ export interface TrainingFlags {
   gradAccum: number;
   evalEvery?: number;
   saveEvery?: number;
+  stopAfter?: number;
   resume: boolean;
   seed?: number;
   device: Device;
@@ -84,6 +85,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--grad-accum <k>', 'micro-batches per optimizer step (same result as --batch-size k·B)', int(1, 65536), 1)
     .option('--eval-every <n>', 'validate every n steps and at the end (default: steps/10)', int(1, 1e9))
     .option('--save-every <n>', 'checkpoint every n steps and at the end (default: --eval-every)', int(1, 1e9))
+    .option('--stop-after <step>', 'stop after this step, checkpointed, as if interrupted (time-boxed jobs; continue with --resume)', int(1, 1e9))
     .option('--resume', 'continue from the latest checkpoint in --out (same data and settings)', false)
     .option('--seed <n>', 'random seed (overrides the global one)', int(0, 2 ** 32 - 1))
     .option('--device <name>', `execution provider: ${DEVICES.join(' | ')}`, choice(DEVICES), 'cpu')
@@ -116,6 +118,7 @@ export function trainingSettings(f: TrainingFlags & { train: string; out: string
     gradAccum: f.gradAccum,
     ...(f.evalEvery !== undefined ? { evalEvery: f.evalEvery } : {}),
     ...(f.saveEvery !== undefined ? { saveEvery: f.saveEvery } : {}),
+    ...(f.stopAfter !== undefined ? { stopAfter: f.stopAfter } : {}),
     resume: f.resume,
     device: f.device,
     ...(f.threads !== undefined ? { threads: f.threads } : {}),

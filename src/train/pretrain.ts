@@ -65,6 +65,8 @@ export interface TrainingSettings {
   threads?: number;
   /** Hidden and attention dropout; undefined keeps the config's. */
   dropout?: number;
+  /** Stop after this step (a checkpoint is saved there) as if interrupted; --steps still defines the schedule. */
+  stopAfter?: number;
 }
 
 export interface PretrainOptions extends TrainingSettings {
@@ -72,8 +74,6 @@ export interface PretrainOptions extends TrainingSettings {
   config?: string;
   loss: 'ce' | 'focal';
   seed: number;
-  /** Stop after this step as if interrupted (tests of --resume; see Trainer). */
-  stopAfter?: number;
 }
 
 export interface PretrainSummary {
