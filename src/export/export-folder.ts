@@ -49,11 +49,11 @@ export function irVersionFor(opset: number): number {
 }
 
 export function checkOpset(opset: number): void {
-  if (!Number.isInteger(opset)) throw new UserError(`--opset ${opset}: must be a whole number`);
+  if (!Number.isInteger(opset)) throw new UserError(`opset ${opset}: must be a whole number`);
   if (opset < MIN_OPSET) {
-    throw new UserError(`--opset ${opset} is too low: the export uses LayerNormalization, which needs opset ${MIN_OPSET} or higher`);
+    throw new UserError(`opset ${opset} is too low: the export uses LayerNormalization, which needs opset ${MIN_OPSET} or higher`);
   }
-  if (opset > MAX_OPSET) throw new UserError(`--opset ${opset} is too high: CompactLM's graph builder writes opsets ${MIN_OPSET}–${MAX_OPSET}`);
+  if (opset > MAX_OPSET) throw new UserError(`opset ${opset} is too high: CompactLM's graph builder writes opsets ${MIN_OPSET}–${MAX_OPSET}`);
 }
 
 export interface ExportOptions {
@@ -98,7 +98,7 @@ export interface ExportSummary {
 /** Writes and verifies an export folder; see the file comment. Returns what export.json records. */
 export async function exportModel(o: ExportOptions): Promise<ExportSummary> {
   const mode = o.quantize ?? 'int8';
-  if (!(QUANTIZE_MODES as readonly string[]).includes(mode)) throw new UserError(`--quantize ${mode}: choose int8 or none`);
+  if (!(QUANTIZE_MODES as readonly string[]).includes(mode)) throw new UserError(`quantization ${mode}: choose int8 or none`);
   const opset = o.opset ?? DEFAULT_OPSET;
   checkOpset(opset);
   if (opset > TRANSFORMERS_JS_MAX_OPSET) {

@@ -76,7 +76,7 @@ export class FillMask {
 
   /** The batch task for inferBatches, with `topK` predictions per [MASK]. */
   task(topK: number): BatchTask<FillMaskResult> {
-    if (!(Number.isInteger(topK) && topK >= 1)) throw new UserError(`--top-k must be a positive whole number, got ${topK}`);
+    if (!(Number.isInteger(topK) && topK >= 1)) throw new Error(`fill-mask: top-k must be a positive whole number, got ${topK}`);
     const { model, tokenizer } = this;
     const V = this.config.vocab_size;
     const k = Math.min(topK, V);

@@ -17,7 +17,7 @@ export function checkMaxLength(maxLength: number, pair: boolean): void {
   const min = specialsCount(pair);
   if (!Number.isInteger(maxLength) || maxLength < min || maxLength > MODEL_MAX_LENGTH) {
     throw new UserError(
-      `--max-length ${maxLength}: must be a whole number from ${min} to ${MODEL_MAX_LENGTH}` +
+      `sequence length ${maxLength}: must be a whole number from ${min} to ${MODEL_MAX_LENGTH}` +
         `${pair ? ' with --pair ([CLS] A [SEP] B [SEP] needs 3 special tokens)' : ''}`,
     );
   }

@@ -174,14 +174,14 @@ export class Trainer extends EventEmitter {
     let resumedFrom: CheckpointInfo | null = null;
     if (o.resume) {
       resumedFrom = await latestCheckpoint(o.runDir);
-      if (!resumedFrom) throw new UserError(`--resume: no checkpoint in ${join(o.runDir, 'checkpoints')} (start without --resume)`);
+      if (!resumedFrom) throw new UserError(`${o.runDir}: nothing to resume (no checkpoint in ${join(o.runDir, 'checkpoints')})`);
       const state = JSON.parse(await fsp.readFile(join(resumedFrom.dir, STATE_FILE), 'utf8')) as TrainerState;
       checkFingerprint(state.fingerprint, fingerprint, resumedFrom.dir);
       if (state.steps !== o.steps) {
         this.emit('warning', `resuming a run planned for ${state.steps} steps with --steps ${o.steps}: the learning-rate schedule changes from here on`);
       }
       start = state.step;
-      if (start > o.steps) throw new UserError(`--resume: the latest checkpoint (${resumedFrom.dir}) is at step ${start}, beyond --steps ${o.steps}`);
+      if (start > o.steps) throw new UserError(`${resumedFrom.dir}: the latest checkpoint is at step ${start}, beyond the ${o.steps} steps planned`);
       sourceState = state.source;
       bestValLoss = state.bestValLoss;
       params = await readTensors(join(resumedFrom.dir, WEIGHTS_FILE), this.paramNames);
@@ -383,6 +383,6 @@ function checkFingerprint(saved: Record<string, unknown>, now: Record<string, un
   for (const key of new Set([...Object.keys(saved ?? {}), ...Object.keys(now)])) {
     const a = JSON.stringify(saved?.[key]);
     const b = JSON.stringify(now[key]);
-    if (a !== b) throw new UserError(`--resume: ${key} is ${b} now but ${a} in the checkpoint ${dir}; resume with the same settings`);
+    if (a !== b) throw new UserError(`${dir}: ${key} is ${b} now but ${a} in the checkpoint; resume with the same settings`);
   }
 }

@@ -204,7 +204,7 @@ describe('bad inputs: one-line errors, nothing written', () => {
   });
 
   test('opset below 17 is refused with the reason; 17 and 18 load in onnxruntime 1.14 (transformers.js) and 1.30', async () => {
-    await expect(exportModel({ modelDir, outDir: join(root, 'x'), opset: 16 })).rejects.toThrow(/--opset 16 is too low: the export uses LayerNormalization/);
+    await expect(exportModel({ modelDir, outDir: join(root, 'x'), opset: 16 })).rejects.toThrow(/opset 16 is too low: the export uses LayerNormalization/);
     expectNothingWritten();
     const ort14 = createRequire(join(process.cwd(), 'node_modules/@xenova/transformers/package.json'))('onnxruntime-node') as typeof ort;
     const config = makeConfig('tiny', TINY);

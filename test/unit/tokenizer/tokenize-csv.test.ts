@@ -74,6 +74,6 @@ test('errors leave no output: missing column, missing file, no text at all', asy
   const blank = join(dir, 'blank.csv');
   writeFileSync(blank, 'text,x\n,1\n" ",2\n');
   await expect(tokenizeCsv({ input: blank, textColumn: 'text', out })).rejects.toThrow(/column "text" has no text in any of its 2 rows/);
-  await expect(tokenizeCsv({ input: fixture, textColumn: 'text', out, maxLength: 1 })).rejects.toThrow(/--max-length 1/);
+  await expect(tokenizeCsv({ input: fixture, textColumn: 'text', out, maxLength: 1 })).rejects.toThrow(/sequence length 1/);
   expect(readdirSync(dir).sort()).toEqual(['blank.csv']);
 });

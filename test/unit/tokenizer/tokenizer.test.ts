@@ -115,7 +115,7 @@ describe('truncation keeps [CLS] first and [SEP] last', () => {
   });
 
   test('max_length outside [2, 512] (or [3, 512] for a pair) is an error', () => {
-    expect(() => tok.encode('x', null, 1)).toThrow(/--max-length 1: must be a whole number from 2 to 512/);
+    expect(() => tok.encode('x', null, 1)).toThrow(/sequence length 1: must be a whole number from 2 to 512/);
     expect(() => tok.encode('x', null, 513)).toThrow(/from 2 to 512/);
     expect(() => tok.encode('x', 'y', 2)).toThrow(/from 3 to 512 with --pair/);
     expect(tok.encode('x', 'y', 3).input_ids).toEqual([101, 102, 102]);

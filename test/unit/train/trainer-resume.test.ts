@@ -39,7 +39,7 @@ describe('resume', () => {
   });
 
   test('--resume without a checkpoint is a one-line error', async () => {
-    await expect(pretrain(options(dir, { out: join(dir, 'empty'), resume: true }))).rejects.toThrow(/--resume: no checkpoint in/);
+    await expect(pretrain(options(dir, { out: join(dir, 'empty'), resume: true }))).rejects.toThrow(/nothing to resume \(no checkpoint in/);
   });
 
   test('a folder with checkpoints is not overwritten without --resume', async () => {
@@ -49,6 +49,6 @@ describe('resume', () => {
   test('changed settings are refused on resume', async () => {
     const err = await pretrain(options(dir, { out: join(dir, 'whole'), resume: true, lr: 1e-3, steps: 14 })).catch((e) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect(err.message).toMatch(/--resume: lr is 0.001 now but 0.005 in the checkpoint/);
+    expect(err.message).toMatch(/step-000012: lr is 0.001 now but 0.005 in the checkpoint/);
   });
 });
