@@ -4,7 +4,7 @@ import { loadConfig } from '../model/config.js';
 import { DEVICES, type Device } from '../runtime/session.js';
 import { latestCheckpoint } from '../train/checkpoints.js';
 import type { TrainingSettings } from '../train/pretrain.js';
-import { SCHEDULE_KINDS, type ScheduleKind } from '../train/schedule.js';
+import { SCHEDULE_KINDS } from '../train/schedule.js';
 import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
 import { VOCAB_SIZE } from '../tokenizer/vocab.js';
 import { DEFAULT_TEXT_COLUMN } from './defaults.js';
@@ -22,29 +22,16 @@ export const MIN_SEQ_LEN = 8;
 export const MAX_SEQ_LEN = MODEL_MAX_LENGTH;
 
 /** What commander parses from the data and training flags (defaults filled in). */
-export interface TrainingFlags {
+/** The parsed flags of pretrain/distill: the library's settings as commander fills them (some resolved later). */
+export type TrainingFlags = Omit<TrainingSettings, 'train' | 'out' | 'textColumn' | 'resume' | 'device'> & {
   train?: string;
-  val?: string;
-  textColumn: string;
   out?: string;
-  steps: number;
-  batchSize: number;
-  seqLen: number;
-  lr: number;
-  warmup: number;
-  schedule: ScheduleKind;
-  weightDecay: number;
-  gradAccum: number;
-  evalEvery?: number;
-  saveEvery?: number;
-  stopAfter?: number;
+  textColumn: string;
   resume: boolean;
   seed?: number;
   device: Device;
-  threads?: number;
-  dropout?: number;
   json: boolean;
-}
+};
 
 /** Checked training settings as the library takes them, with the run's seed. */
 export type CheckedTraining = TrainingSettings & { seed: number; device: Device; resume: boolean };

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream, promises as fsp, statSync, type WriteStream } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
 import { stringify, type Stringifier } from 'csv-stringify';

@@ -16,13 +16,13 @@
  * Everything is written into a temporary sibling folder, checked (verify.ts), and renamed into place at the end,
  * so an error never leaves a partial export.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { checkOutputDir } from '../data/csv.js';
+import { commitFolder, tempSibling } from '../util/atomic.js';
 import { compileStep } from '../model/step-compiler.js';
 import { loadModelFolder, CONFIG_FILE } from '../model/checkpoint-folder.js';
-import { configToJson, type BertConfig } from '../model/config.js';
+import { configToJson } from '../model/config.js';
 import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import { TOKENIZER_FILES, writeTokenizerFiles } from '../tokenizer/tokenizer-json.js';
 import { SPECIAL_TOKENS } from '../tokenizer/vocab.js';
@@ -112,7 +112,7 @@ export async function exportModel(o: ExportOptions): Promise<ExportSummary> {
   const valFile = o.val ?? BUILTIN_VAL;
   const texts = await loadValTexts(valFile, o.textColumn ?? 'text', o.samples ?? 200, o.seed ?? 42);
 
-  const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = tempSibling(outDir);
   try {
     await fsp.mkdir(join(tmp, 'onnx'), { recursive: true });
     await fsp.writeFile(join(tmp, CONFIG_FILE), configToJson(config));
@@ -160,7 +160,7 @@ export async function exportModel(o: ExportOptions): Promise<ExportSummary> {
     };
     const { outDir: _, ...report } = summary;
     await fsp.writeFile(join(tmp, EXPORT_REPORT), `${JSON.stringify(report, null, 2)}\n`);
-    await publish(tmp, outDir);
+    await commitFolder(tmp, outDir);
     return summary;
   } catch (e) {
     await fsp.rm(tmp, { recursive: true, force: true });
@@ -191,15 +191,3 @@ async function writeTokenizer(modelDir: string, dir: string): Promise<void> {
   await fsp.writeFile(join(dir, 'special_tokens_map.json'), `${JSON.stringify(map, null, 2)}\n`);
 }
 
-/** Renames the finished temporary folder to `outDir`, replacing an existing one only after the new one is complete. */
-async function publish(tmp: string, outDir: string): Promise<void> {
-  const old = existsSync(outDir) ? `${tmp}.old` : undefined;
-  if (old) await fsp.rename(outDir, old);
-  try {
-    await fsp.rename(tmp, outDir);
-  } catch (e) {
-    if (old) await fsp.rename(old, outDir);
-    throw e;
-  }
-  if (old) await fsp.rm(old, { recursive: true, force: true });
-}

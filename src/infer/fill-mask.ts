@@ -15,7 +15,6 @@
  */
 import type { SessionConfig } from '../runtime/session.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
-import { UserError } from '../util/errors.js';
 import { problemAt, warnTruncated, type BatchTask, type Encoded } from './batches.js';
 import { EncoderModel } from './encoder-model.js';
 

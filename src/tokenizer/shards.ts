@@ -16,11 +16,11 @@
  * whole, and uint32 offsets cannot overflow). The folder is written under a temporary name and renamed at the end,
  * so a failed run leaves nothing behind. Counts in the manifest are checked against the files when opened.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fsp, readFileSync, type Stats } from 'node:fs';
+import { promises as fsp, readFileSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { commitFolder, tempSibling } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 
 export const SHARD_FORMAT = 'compactlm-token-shards';
@@ -98,7 +98,7 @@ export class ShardWriter {
   private shardTokens = 0;
 
   private constructor(readonly dir: string, private shardBytes: number) {
-    this.tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    this.tmp = tempSibling(dir);
   }
 
   /** Checks that `dir` can be written (its parent exists; it is absent or an earlier shard folder). */
@@ -163,14 +163,7 @@ export class ShardWriter {
     const full: ShardManifest = { ...manifest, shards: this.shards };
     await fsp.writeFile(join(this.tmp, 'manifest.json'), `${JSON.stringify(full, null, 2)}\n`);
     await checkReplaceable(this.dir);
-    if (existsSync(this.dir)) {
-      const old = `${this.tmp}.old`;
-      await fsp.rename(this.dir, old);
-      await fsp.rename(this.tmp, this.dir);
-      await fsp.rm(old, { recursive: true, force: true });
-    } else {
-      await fsp.rename(this.tmp, this.dir);
-    }
+    await commitFolder(this.tmp, this.dir);
     return full;
   }
 
