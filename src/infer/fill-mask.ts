@@ -116,7 +116,7 @@ export class FillMask {
 export function topPredictions(row: Float32Array, k: number, tokenizer: Pick<Tokenizer, 'idsToTokens'>): Prediction[] {
   const probs = softmax(row);
   const order = Array.from({ length: row.length }, (_, i) => i);
-  // Partial selection would be faster; a full sort of 30k indices is ~5 ms and keeps ties deterministic.
+  // A full sort (not a partial selection) keeps the order of ties deterministic.
   order.sort((a, b) => probs[b] - probs[a] || a - b);
   const top = order.slice(0, k);
   const tokens = tokenizer.idsToTokens(top);

@@ -8,8 +8,8 @@
  *
  * The scalars are folded (s into the moment coefficients, the bias corrections into one step size and ε), so each
  * tensor costs 13 elementwise ops (12 without decay) — ONNX Runtime's CPU build has no fused optimizer kernel.
- * Measured: about 50 ms of a BERT-mini step (11.2 M parameters, 2 cores); one Concat'ed flat update of the small
- * tensors was slower (the copies cost more than the ~950 small nodes).
+ * A per-tensor update beats one Concat'ed flat update of the small tensors (the copies cost more than the small
+ * nodes save; bench/train-step.mjs --profile shows the split).
  * `lr` and `step` (t ≥ 1, float) are graph inputs so schedules and resumed runs need no new graph.
  */
 import type { Graph, Value } from '../onnx/graph.js';
