@@ -25,6 +25,7 @@ const { values: o } = parseArgs({
     heldout: { type: 'string' },
     command: { type: 'string' },
     description: { type: 'string', default: '' },
+    notes: { type: 'string', default: '' },
     'distill-report': { type: 'string' },
   },
 });
@@ -120,9 +121,9 @@ ${distillReport ? `Distilled from ${distillReport.teacher_source} (temperature $
 | steps | ${training.steps.toLocaleString('en')} (batch ${training.batch_size} × ${training.seq_len} tokens = ${(training.tokens / 1e6).toFixed(1)} M tokens) |
 | optimizer | AdamW, peak lr ${training.lr}, warmup ${training.warmup}, ${training.schedule} decay, weight decay ${training.weight_decay}, clip 1.0 |
 | masking | 15% of tokens (80% [MASK], 10% random, 10% kept), dynamic; dropout ${training.dropout} |
-| time | ${training.train_hours} h of training steps on 2 shared CPU cores (nice'd, other work running), ${training.tokens_per_s.toLocaleString('en')} tokens/s |
+| time | ${training.train_hours} h wall-clock of training steps with 2 ONNX Runtime threads (≈ ${(2 * training.train_hours).toFixed(1)} CPU-hours) on 2 shared cores (nice'd, other work running), ${training.tokens_per_s.toLocaleString('en')} tokens/s |
 | seed | ${training.seed} |
-
+${o.notes ? `\n${o.notes}\n` : ''}
 Reproduce:
 \`\`\`
 ${o.command}
@@ -147,9 +148,14 @@ ${answers.map((a) => `| ${a.text.replace(/\|/g, '\\|')} | ${a.answers.join(' / '
 ${answers.filter((a) => a.hit).length} of ${answers.length} probes answered.
 
 ## Limits
-A small model trained for ${training.train_hours} CPU-hours on 0.1 GB of text: it knows common words and phrases
-of its corpus, not the world. Fine-tune it for a task (\`compactlm finetune\`) rather than trusting its fill-mask
-answers. English only, uncased.
+${answers.filter((a) => a.hit).length < answers.length / 2
+    ? `Under-trained: ${(training.tokens / 1e6).toFixed(1)} M tokens is a fraction of a percent of what BERT-sized models are usually pretrained on, and this
+model is still at the word-frequency stage — its top guesses for most masks are frequent tokens ("the", ",", "of"),
+so ${answers.filter((a) => a.hit).length} of ${answers.length} probes hold an expected answer. The validation loss was still falling when training
+stopped. Use it as a starting point for fine-tuning, not for its fill-mask answers.`
+    : `A small model trained for ${training.train_hours} hours on 0.1 GB of text: it knows common words and phrases of its corpus, not the
+world. Fine-tune it for a task rather than trusting its fill-mask answers.`}
+English only, uncased.
 `;
 writeFileSync(join(out, 'README.md'), card);
 console.log(JSON.stringify({ out, params: countParams(config), safetensors_mb: sizeMb, heldout_full: full, heldout_sample: sample, probes_hit: answers.filter((a) => a.hit).length, probes: answers.length }));
