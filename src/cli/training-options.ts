@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../model/config.js';
@@ -112,6 +113,14 @@ export function trainingSettings(f: TrainingFlags & { train: string; out: string
     ...(f.dropout !== undefined ? { dropout: f.dropout } : {}),
     seed,
   };
+}
+
+/** A flag naming a model folder: one line when it has no config.json and model.safetensors. */
+export async function checkModelFolder(flag: string, dir: string | undefined): Promise<void> {
+  if (dir === undefined) return;
+  for (const f of ['config.json', 'model.safetensors']) {
+    if (!existsSync(join(dir, f))) throw usageError(`${flag} ${dir}: not a model folder (no ${f})`);
+  }
 }
 
 /** Exactly one of two exclusive flags (or neither). */

@@ -22,7 +22,7 @@
  */
 import { createHash } from 'node:crypto';
 import { countParams, initParams } from '../model/bert.js';
-import { CONFIG_FILE } from '../model/checkpoint-folder.js';
+import { CONFIG_FILE, loadModelFolder } from '../model/checkpoint-folder.js';
 import { configToJson, loadConfig, makeConfig, type BertConfig } from '../model/config.js';
 import { maskedLmLoss } from '../model/losses.js';
 import type { PresetName } from '../model/presets.js';
@@ -72,6 +72,8 @@ export interface TrainingSettings {
 export interface PretrainOptions extends TrainingSettings {
   preset?: PresetName;
   config?: string;
+  /** A model folder whose config and weights the run starts from (optimizer state fresh). */
+  init?: string;
   loss: 'ce' | 'focal';
   seed: number;
 }
@@ -109,6 +111,11 @@ export function withDropout(config: BertConfig, dropout: number | undefined): Be
 
 export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
   checkDevice(o.device ?? 'cpu'); // before minutes of tokenizing: are the provider's libraries there at all?
+  if (o.init !== undefined) {
+    const start = await loadModelFolder(o.init);
+    const config = withDropout({ ...start.config, torch_dtype: 'float32' }, o.dropout);
+    return (await trainMaskedLm(o, { label: 'pretrain', config, init: () => start.params, fingerprint: { init: o.init } })).summary;
+  }
   const config = await resolveConfig(o, (await loadTokenizer()).vocabSize);
   return (await trainMaskedLm(o, { label: 'pretrain', config })).summary;
 }
