@@ -121,7 +121,7 @@ ${distillReport ? `Distilled from ${distillReport.teacher_source} (temperature $
 | steps | ${training.steps.toLocaleString('en')} (batch ${training.batch_size} × ${training.seq_len} tokens = ${(training.tokens / 1e6).toFixed(1)} M tokens) |
 | optimizer | AdamW, peak lr ${training.lr}, warmup ${training.warmup}, ${training.schedule} decay, weight decay ${training.weight_decay}, clip 1.0 |
 | masking | 15% of tokens (80% [MASK], 10% random, 10% kept), dynamic; dropout ${training.dropout} |
-| time | ${training.train_hours} h wall-clock of training steps with 2 ONNX Runtime threads (≈ ${(2 * training.train_hours).toFixed(1)} CPU-hours) on 2 shared cores (nice'd, other work running), ${training.tokens_per_s.toLocaleString('en')} tokens/s |
+| time | ${training.train_hours} h wall-clock of training steps with 2 ONNX Runtime threads (up to ${(2 * training.train_hours).toFixed(1)} CPU-hours: the machine was shared and the CPU time itself was not recorded) on 2 shared cores (nice'd, other work running), ${training.tokens_per_s.toLocaleString('en')} tokens/s |
 | seed | ${training.seed} |
 ${o.notes ? `\n${o.notes}\n` : ''}
 Reproduce:
