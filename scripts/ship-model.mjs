@@ -33,7 +33,7 @@ for (const k of ['run', 'name', 'command']) if (!o[k]) throw new Error(`ship-mod
 
 const out = join(ROOT, 'models', o.name);
 const SAMPLE = join(ROOT, 'datasets', 'corpus-heldout.csv');
-export const EVAL = { seqLen: 128, batchSize: 32, seed: 0 };
+const EVAL = { seqLen: 128, batchSize: 32, seed: 0 };
 
 // 1. The folder: float16 weights, tokenizer files, no optimizer state.
 const { config, params } = await loadModelFolder(o.run);

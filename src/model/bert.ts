@@ -266,9 +266,10 @@ export class BertForMaskedLM {
  * The parameters of `BertForMaskedLM(config)` in state_dict order, derived by building the graph once (shapes only,
  * nothing is serialized); `head` adds a task head's parameters (heads/), default the MLM head.
  */
-export function paramTable(config: BertConfig, head: (bert: BertForMaskedLM, rows: Value) => unknown = (bert, rows) => bert.mlmLogits(rows)): ParamSpec[] {
-  const bert = new BertForMaskedLM(new Graph({ name: 'param_table' }), config, { batchSize: 1, seqLen: 1 });
-  head(bert, bert.encode());
+export function paramTable(config: BertConfig, head: (g: Graph, bert: BertForMaskedLM) => unknown = (_g, bert) => bert.mlmLogits(bert.encode())): ParamSpec[] {
+  const g = new Graph({ name: 'param_table' });
+  const bert = new BertForMaskedLM(g, config, { batchSize: 1, seqLen: 1 });
+  head(g, bert);
   return bert.specs;
 }
 

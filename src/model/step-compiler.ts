@@ -29,7 +29,7 @@
  */
 import { Graph, type DType, type TensorData, type Value } from '../onnx/graph.js';
 import { ADAMW_DEFAULTS, adamw, type AdamWOptions } from './adamw.js';
-import { BertForMaskedLM, type DropoutSite } from './bert.js';
+import { BertForMaskedLM, paramTable, type DropoutSite } from './bert.js';
 import type { BertConfig } from './config.js';
 import { mlmHead } from './heads/mlm.js';
 import { maskedLmLoss } from './losses.js';
@@ -227,7 +227,8 @@ function updateOutputs(g: Graph, params: ParamSpec[], updated: Array<{ param: Va
 
 function compileApply(g: Graph, o: CompileOptions, head: Head): CompiledStep {
   const optimizer = { ...ADAMW_DEFAULTS, ...o.optimizer };
-  const params = paramSpecs(o.config, head);
+  // An apply step builds no forward pass: its parameters are those config + head register.
+  const params = paramTable(o.config, (g, bert) => head.scored(g, bert, { batchSize: 1, seqLen: 1, maxPredictions: 1 }));
   const values = params.map((p) => g.param(p.name, p.shape));
   const moments = MOMENTS.map((m) => params.map((p) => g.input(momentName(m, p.name), 'float32', p.shape)));
   const lr = g.input('lr', 'float32', []);
@@ -267,13 +268,6 @@ function compileInference(g: Graph, o: CompileOptions, head: Head): CompiledStep
   return finish(g, o, bert, bert.specs, { state: [], accumulate: {}, metrics: { ratios: {}, perplexity: false }, weights: o.weights });
 }
 
-/** The parameter table of config + head (what an apply step, which builds no forward pass, updates). */
-function paramSpecs(config: BertConfig, head: Head): ParamSpec[] {
-  const g = new Graph({ name: 'param_table' });
-  const bert = new BertForMaskedLM(g, config, { batchSize: 1, seqLen: 1 });
-  head.scored(g, bert, { batchSize: 1, seqLen: 1, maxPredictions: 1 });
-  return bert.specs;
-}
 
 function finish(g: Graph, o: CompileOptions, bert: BertForMaskedLM, params: ParamSpec[],
   r: { state: StateTensor[]; accumulate: Record<string, string>; metrics: MetricSpec; weights?: ReadonlyMap<string, TensorData> }): CompiledStep {

@@ -33,8 +33,7 @@ export type MetricsRow = { step: number } & Record<string, number | string | boo
 export const TIMING_FIELDS: readonly string[] = ['tokens_per_s', 'ms_per_step', 'elapsed_s', 'time'];
 
 export function evalRow(step: number, valLoss: number, ratios: Record<string, number>, perplexity = true): EvalRow {
-  const row: EvalRow = { step, val_loss: valLoss, val_ppl: perplexity ? Math.exp(valLoss) : Number.NaN };
-  if (!perplexity) delete (row as Partial<EvalRow>).val_ppl;
+  const row = { step, val_loss: valLoss, ...(perplexity ? { val_ppl: Math.exp(valLoss) } : {}) } as EvalRow;
   for (const [name, v] of Object.entries(ratios)) row[`val_${name}`] = v;
   return row;
 }

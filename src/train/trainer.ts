@@ -299,12 +299,12 @@ export class Trainer extends EventEmitter {
     for (const h of update.hyper) hyper[h.name] = scalarF32(h.name === 'lr' ? lr : t);
     if (this.gradAccum === 1) {
       const m = update.metrics;
-      const out = await runner.run('train', { ...feeds[0], ...hyper }, { fetch: [m.loss!, m.gradNorm!, ...fetchRatios(update)], keep });
+      const out = await runner.run('train', { ...feeds[0], ...hyper }, { fetch: [m.loss!, m.gradNorm!, ...countAndNumerators(update)], keep });
       return { loss: scalar(out[m.loss!]), gradNorm: scalar(out[m.gradNorm!]), ratios: ratiosOf(update, [out]) };
     }
     const grad = this.o.graphs.grad!.io;
     const micro = feeds.map((f, j) =>
-      runner.run('grad', f, { fetch: [grad.metrics.lossSum!, ...fetchRatios(grad)], accumulate: { outputs: grad.accumulate, scale: 1, reset: j === 0 } }),
+      runner.run('grad', f, { fetch: [grad.metrics.lossSum!, ...countAndNumerators(grad)], accumulate: { outputs: grad.accumulate, scale: 1, reset: j === 0 } }),
     );
     const applied = runner.run('apply', hyper, { fetch: [update.metrics.gradNorm!], keep });
     const [outs, applyOut] = await Promise.all([Promise.all(micro), applied]);
@@ -316,7 +316,7 @@ export class Trainer extends EventEmitter {
     const runner = this.runner!;
     const io = this.o.graphs.eval!.io;
     // Copies: run() transfers (detaches) what it sends, and these feeds are reused at every evaluation.
-    const outs = await Promise.all(batches.map((b) => runner.run('eval', copyFeeds(b), { fetch: [io.metrics.lossSum!, ...fetchRatios(io)] })));
+    const outs = await Promise.all(batches.map((b) => runner.run('eval', copyFeeds(b), { fetch: [io.metrics.lossSum!, ...countAndNumerators(io)] })));
     const { lossSum, count } = sumsOf(io, outs);
     if (count === 0) throw new UserError('the validation set has no tokens to predict (it is too small or all padding)');
     return evalRow(step, lossSum / count, ratiosOf(io, outs), io.metrics.perplexity);
@@ -336,7 +336,7 @@ export class Trainer extends EventEmitter {
 }
 
 /** The count and the numerator of every ratio metric (what to fetch besides the loss). */
-function fetchRatios(io: IoSpec): string[] {
+function countAndNumerators(io: IoSpec): string[] {
   return [io.metrics.count!, ...Object.values(io.metrics.ratios)];
 }
 
