@@ -2,7 +2,8 @@
 // `npm start`: the main job on the bundled data. It runs every stage of dvc.yaml with the pipeline runner
 // (src/pipeline/run-dvc.ts; stages already up to date are skipped, `npm start -- --force` reruns them all), then
 // prints what came out: the teacher's validation perplexity falling, the distillation report, the export checks
-// and fill-mask answers of the shipped compactlm-mini next to the demo's minutes-old int8 student. Outputs: runs/.
+// and fill-mask answers of the shipped compactlm-mini next to the demo's minutes-old int8 student, then the sentiment
+// classifiers (fine-tuned teacher, distilled student) on the test split next to the baselines. Outputs: runs/.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -64,4 +65,28 @@ const fillMask = (file, title) => {
 };
 fillMask('runs/reports/fill-mask-mini.jsonl', 'Fill-mask with the shipped models/compactlm-mini (pretrained for hours on the 100 MB corpus):');
 fillMask('runs/reports/fill-mask.jsonl', 'Fill-mask with the demo\'s exported int8 student (trained minutes ago on 3 MB: an example of the pipeline, not a model to use):');
+const evals = [['teacher', json('runs/reports/eval-teacher.json')], ['student', json('runs/reports/eval-student.json')]].filter(([, r]) => r);
+if (evals.length) {
+  const pct = (x) => `${fmt(100 * x, 1)}%`;
+  console.log(`Sentiment classifiers on the held-out test split (${evals[0][1].n} UCI sentences; runs/reports/eval-*.html):`);
+  console.log('  model                         accuracy   macro-F1   parameters');
+  const row = (name, m, params = '') => console.log(`  ${name.padEnd(28)}  ${pct(m.accuracy).padStart(8)}   ${fmt(m.macro_f1).padStart(8)}   ${params}`);
+  for (const [who, r] of evals) row(`${who} (${who === 'teacher' ? 'compactlm-mini, fine-tuned' : 'compactlm-tiny, distilled'})`, r, r.model.parameters.toLocaleString('en-US'));
+  const base = evals[0][1].baselines;
+  row('majority label', base.majority);
+  if (base.bow_logreg) row('bag-of-words logistic regr.', base.bow_logreg);
+}
+const task = json('runs/models/sentiment-student/distill_report.json');
+if (task) {
+  console.log(`  task distillation: the student has ${fmt(100 * task.param_ratio, 1)}% of the teacher's parameters and keeps ` +
+    `${fmt(100 * task.retained_accuracy, 1)}% of its validation accuracy (${fmt(100 * task.retained_macro_f1, 1)}% of its macro-F1)`);
+}
+const examples = read('runs/reports/classify-examples.jsonl');
+if (examples) {
+  console.log('The int8 student classifies (runs/export/sentiment-student, label 1 = positive):');
+  for (const line of examples.trim().split('\n')) {
+    const r = JSON.parse(line);
+    console.log(`  ${r.label} (${fmt(r.score, 3)})  ${r.text}`);
+  }
+}
 console.log(`\nDone in ${((Date.now() - started) / 60000).toFixed(1)} min. Bias report: runs/reports/bias.html; all outputs under runs/.`);

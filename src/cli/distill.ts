@@ -11,10 +11,18 @@ import { cachedSnapshot, downloadSnapshot, hubCacheDir, isHubId, repoFolder } fr
 import { UserError } from '../util/errors.js';
 import { progress, type Progress } from '../util/progress.js';
 import { BUNDLED_PROSE, DISTILL_RUNS_DIR } from './defaults.js';
-import { choice, example, float, frozen, globals, nonEmpty, refuseOverwritingInputs, usageError } from './options.js';
-import { addDataOptions, addTrainingOptions, checkConfigFile, checkResume, exclusive, trainingSettings, type TrainingFlags } from './training-options.js';
+import { distillClassifier, type DistillClassifierOptions } from '../distill/distill-classifier.js';
+import { choice, example, float, frozen, given, globals, int, nonEmpty, refuseOverwritingInputs, usageError } from './options.js';
+import { addDataOptions, addTrainingOptions, checkConfigFile, checkModelFolder, checkResume, exclusive, trainingSettings, type TrainingFlags } from './training-options.js';
 
 interface DistillFlags extends TrainingFlags {
+  task: 'mlm' | 'classify';
+  labelColumn?: string;
+  pairColumn?: string;
+  studentInit?: string;
+  maxLength: number;
+  epochs: number;
+  earlyStop?: number;
   teacher: string;
   studentPreset?: PresetName;
   studentConfig?: string;
@@ -65,6 +73,46 @@ export async function distillSettings(o: DistillFlags, seed: number): Promise<Re
     temperature: o.temperature,
     alpha: o.alpha,
     initFromTeacher: o.initFromTeacher,
+  });
+}
+
+/** `distill --task classify`: the checked settings (finetune's data and training flags, distillation's student flags). */
+export async function classifySettings(o: DistillFlags, command: Command): Promise<Readonly<DistillClassifierOptions>> {
+  if (o.train === undefined) throw usageError('--task classify needs --train <labeled csv> (and --label-column)');
+  if (o.labelColumn === undefined) throw usageError('--task classify needs --label-column <name>');
+  for (const flag of ['seqLen', 'gradAccum'] as const) {
+    if (given(command, flag)) throw usageError(`--${flag === 'seqLen' ? 'seq-len' : 'grad-accum'} is for --task mlm; with --task classify use --max-length`);
+  }
+  exclusive(['--student-init', o.studentInit], ['--init-from-teacher', o.initFromTeacher || undefined]);
+  await checkModelFolder('--teacher', o.teacher);
+  await checkModelFolder('--student-init', o.studentInit);
+  const out = o.out ?? defaultDistillOut(o);
+  const stepsGiven = given(command, 'steps');
+  refuseOverwritingInputs([{ what: '--out', path: out }], [
+    { what: '--teacher', path: o.teacher },
+    { what: '--train', path: o.train },
+    ...(o.val !== undefined ? [{ what: '--val', path: o.val }] : []),
+    ...(o.studentInit !== undefined ? [{ what: '--student-init', path: o.studentInit }] : []),
+  ]);
+  await checkResume(out, o.resume, stepsGiven ? o.steps : Number.MAX_SAFE_INTEGER);
+  return frozen({
+    teacher: o.teacher, train: o.train, ...(o.val !== undefined ? { val: o.val } : {}), out,
+    textColumn: o.textColumn, labelColumn: o.labelColumn,
+    ...(o.pairColumn !== undefined ? { pairColumn: o.pairColumn } : {}),
+    ...(stepsGiven ? { steps: o.steps } : { epochs: o.epochs }),
+    batchSize: o.batchSize, maxLength: o.maxLength, lr: o.lr, warmup: o.warmup, schedule: o.schedule, weightDecay: o.weightDecay,
+    classWeights: 'none' as const, loss: 'ce' as const,
+    ...(o.earlyStop !== undefined ? { earlyStop: o.earlyStop } : {}),
+    ...(o.evalEvery !== undefined ? { evalEvery: o.evalEvery } : {}),
+    ...(o.saveEvery !== undefined ? { saveEvery: o.saveEvery } : {}),
+    ...(o.stopAfter !== undefined ? { stopAfter: o.stopAfter } : {}),
+    ...(o.dropout !== undefined ? { dropout: o.dropout } : {}),
+    ...(o.studentPreset !== undefined ? { studentPreset: o.studentPreset } : {}),
+    ...(o.studentConfig !== undefined ? { studentConfig: o.studentConfig } : {}),
+    ...(o.studentInit !== undefined ? { studentInit: o.studentInit } : {}),
+    initFromTeacher: o.initFromTeacher, temperature: o.temperature, alpha: o.alpha,
+    resume: o.resume, seed: o.seed ?? globals(command).seed, device: o.device,
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
   });
 }
 
@@ -133,7 +181,14 @@ export function registerDistill(program: Command): void {
     .option('--student-config <config.json>', 'student config file (Hugging Face BertConfig keys) instead of --student-preset', nonEmpty)
     .option('--temperature <T>', 'softmax temperature of the soft targets (the KL term is scaled by T²)', float(1e-3, 1000), DISTILL_DEFAULTS.temperature)
     .option('--alpha <a>', 'weight of the distillation term; 1 − alpha weighs the masked-LM cross-entropy', float(0, 1), DISTILL_DEFAULTS.alpha)
-    .option('--init-from-teacher', 'start the student from the teacher\'s embeddings, MLM head and every other layer (needs equal hidden sizes)', false);
+    .option('--init-from-teacher', 'start the student from the teacher\'s embeddings, MLM head and every other layer (needs equal hidden sizes)', false)
+    .option('--task <name>', 'mlm (masked-LM distillation) | classify (a fine-tuned classifier teacher, labeled --train CSV)', choice(['mlm', 'classify'] as const), 'mlm')
+    .option('--label-column <name>', 'classify: the label column of --train/--val', nonEmpty)
+    .option('--pair-column <name>', 'classify: a second-text column (sentence pairs)', nonEmpty)
+    .option('--student-init <dir>', 'classify: a pretrained masked-LM folder the student starts from (its size, its encoder; new pooler and head)', nonEmpty)
+    .option('--max-length <n>', 'classify: tokens per example, [CLS]/[SEP] included', int(8, 512), 128)
+    .option('--epochs <n>', 'classify: passes over the training set unless --steps is given', float(0, 1e6, { exclusiveMin: true }), 3)
+    .option('--early-stop <evals>', 'classify: stop after this many evaluations without a better validation macro-F1', int(1, 1e6));
   addTrainingOptions(cmd)
     .addHelpText(
       'after',
@@ -148,6 +203,11 @@ masked batches, and retained_accuracy = student / teacher accuracy. Without --ou
 the hub id with "/" as "--").`,
     )
     .action(async (o: DistillFlags, command: Command) => {
+      if (o.task === 'classify') {
+        const summary = await distillClassifier(await classifySettings(o, command));
+        if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+        return;
+      }
       const settings = await distillSettings(o, globals(command).seed);
       await fetchHubTeacher(settings.teacher);
       checkInitFromTeacher(settings);
@@ -159,5 +219,6 @@ the hub id with "/" as "--").`,
     'compactlm distill --teacher bert-base-uncased                    # bundled prose → runs/distill/half-from-bert-base-uncased/',
     'compactlm distill --teacher runs/mini --train datasets/prose.csv --out runs/tiny-distilled --student-preset tiny --steps 2000',
     'compactlm distill --teacher exports/mini --train train.csv --val val.csv --out runs/student --student-config student.json --temperature 4 --alpha 0.7',
+    'compactlm distill --task classify --teacher runs/sentiment --student-init models/compactlm-tiny --train train.csv --val val.csv --label-column label --out runs/sentiment-tiny',
   );
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_OPSET, exportModel, MAX_OPSET, MIN_OPSET, QUANTIZE_MODES, ONNX_QUANTIZED_FILE, ONNX_MODEL_FILE, type ExportOptions, type QuantizeMode } from '../export/export-folder.js';
+import { DEFAULT_OPSET, exportModel, int8Agreement, MAX_OPSET, MIN_OPSET, QUANTIZE_MODES, ONNX_QUANTIZED_FILE, ONNX_MODEL_FILE, type ExportOptions, type QuantizeMode } from '../export/export-folder.js';
 import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
 import { log } from '../util/log.js';
 import { progress, type Progress } from '../util/progress.js';
@@ -87,8 +87,8 @@ every file is complete and the checks pass.`)
       const mb = (p: string) => (s.files.find((f) => f.path === p)!.bytes / 1e6).toFixed(1);
       const v = s.verification;
       log().info({ out: s.outDir }, `export: ${ONNX_MODEL_FILE} ${mb(ONNX_MODEL_FILE)} MB, fp32 max |Δlogit| ${v.fp32MaxAbsDiff.toExponential(2)}` +
-        (v.int8 ? `; ${ONNX_QUANTIZED_FILE} ${mb(ONNX_QUANTIZED_FILE)} MB (${(100 * s.sizeRatio!).toFixed(1)}%), int8 top-1 agreement ` +
-          `${(100 * v.int8.top1Agreement).toFixed(2)}% on ${v.int8.maskedTokens} masked tokens` : ''));
+        (v.int8 ? `; ${ONNX_QUANTIZED_FILE} ${mb(ONNX_QUANTIZED_FILE)} MB (${(100 * s.sizeRatio!).toFixed(1)}%), int8 agreement with fp32 ` +
+          `${(100 * int8Agreement(v)!).toFixed(2)}% (${'maskedTokens' in v.int8 ? `top-1 token on ${v.int8.maskedTokens} masked tokens` : `label on ${v.sentences} sentences`})` : ''));
       if (o.json) process.stdout.write(`${JSON.stringify(s)}\n`);
     });
   example(cmd,

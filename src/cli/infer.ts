@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { once } from 'node:events';
 import { statSync } from 'node:fs';
 import { DEFAULT_BATCH_SIZE, inferBatches, type BatchTask } from '../infer/batches.js';
+import { Classifier } from '../infer/classifier.js';
 import { Embedder } from '../infer/embed.js';
 import { FillMask, formatTable } from '../infer/fill-mask.js';
 import { readInputFile, readInputTexts, STDIN_NAME, type InputText } from '../infer/input-texts.js';
@@ -11,7 +12,7 @@ import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { choice, example, frozen, int, nonEmpty } from './options.js';
 
-const TASKS = ['fill-mask', 'embed'] as const;
+const TASKS = ['fill-mask', 'embed', 'classify'] as const;
 type Task = (typeof TASKS)[number];
 
 interface InferFlags {
@@ -65,12 +66,14 @@ export function inferSettings(text: string | undefined, o: InferFlags): Readonly
  * or many from --input / stdin (one per line or JSONL {"text": ...}) → JSONL on stdout, one result per text in order.
  * fill-mask --json / JSONL: {text, tokens, truncated, masks: [{position, predictions: [{token, token_id, score}]}]}.
  * embed (always JSON): {text, embedding: [...], dim}, the mean of last_hidden_state over the tokens ([CLS]/[SEP] included).
+ * classify (always JSON; a folder from `finetune` or its export): {text, label, score, scores: {label: p}}.
  */
 export function registerInfer(program: Command): void {
   const cmd = program
     .command('infer')
-    .description('Predict the tokens behind each [MASK] (fill-mask) or compute mean-pooled sentence vectors (embed) with a ' +
-      'model folder or an export folder, for one text or many (--input / stdin, JSONL out).')
+    .description('Predict the tokens behind each [MASK] (fill-mask), compute mean-pooled sentence vectors (embed) or ' +
+      'classify texts with a fine-tuned classifier (classify), with a model folder or an export folder, for one text ' +
+      'or many (--input / stdin, JSONL out).')
     .argument('[text]', 'one text (fill-mask: with [MASK] in capitals); without it, texts come from --input or stdin')
     .option('--model <dir>', `model folder (config.json + model.safetensors, e.g. from \`compactlm pretrain\`) or export folder (onnx/model.onnx, from \`compactlm export\`); default: ${DEFAULT_MODEL_NAME}`, nonEmpty)
     .option('--task <name>', `${TASKS.join(' | ')}`, choice(TASKS), 'fill-mask')
@@ -84,17 +87,20 @@ export function registerInfer(program: Command): void {
     .action(async (text: string | undefined, flags: InferFlags) => {
       const o = inferSettings(text, flags);
       const inputs = inputSource(o.text, o.input);
-      const runner = o.task === 'embed' ? await Embedder.load(o.model, o.session) : await FillMask.load(o.model, o.session);
+      const runner = o.task === 'embed' ? await Embedder.load(o.model, o.session)
+        : o.task === 'classify' ? await Classifier.load(o.model, o.session) : await FillMask.load(o.model, o.session);
       try {
         if (o.session.int8 && inputs) log().info('int8: one text per run (per-tensor activation scales would otherwise mix batch mates)');
         if (!inputs) {
-          // One text: fill-mask prints a table unless --json; an embedding is a vector, printed as JSON.
-          const result = runner instanceof FillMask ? await runner.predict(o.text!, o.topK) : await runner.embed(o.text!);
+          // One text: fill-mask prints a table unless --json; an embedding or a classification prints as JSON.
+          const result = runner instanceof FillMask ? await runner.predict(o.text!, o.topK)
+            : runner instanceof Classifier ? await runner.classify(o.text!) : await runner.embed(o.text!);
           const asJson = o.json || !(runner instanceof FillMask);
           process.stdout.write(asJson ? `${JSON.stringify(result)}\n` : formatTable(result as Awaited<ReturnType<FillMask['predict']>>));
           return;
         }
         const task: BatchTask<object> = runner instanceof FillMask ? runner.task(o.topK) : runner.task();
+
         let n = 0;
         for await (const r of inferBatches(task, inputs.texts, inputs.name, { batchSize: o.batchSize })) {
           if (!process.stdout.write(`${JSON.stringify(r)}\n`)) await once(process.stdout, 'drain');
@@ -113,6 +119,8 @@ export function registerInfer(program: Command): void {
     'compactlm infer "Paris is the [MASK] of France." --model runs/mini-export --int8 --top-k 10 --json',
     'compactlm infer --input texts.jsonl --model runs/mini --task embed > vectors.jsonl',
     'cat texts.txt | compactlm infer --model runs/mini --batch-size 64 > predictions.jsonl',
+    'compactlm infer "what a lovely film" --task classify --model runs/sentiment',
+    'compactlm infer --task classify --model runs/sentiment-export --int8 --input reviews.txt > labels.jsonl',
   );
 }
 

@@ -12,6 +12,8 @@ import { registerPretrain } from './pretrain.js';
 import { registerDistill } from './distill.js';
 import { registerInfer } from './infer.js';
 import { registerExport } from './export.js';
+import { registerEval } from './eval.js';
+import { registerFinetune } from './finetune.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -39,5 +41,7 @@ export function buildProgram(): Command {
   registerDistill(program);
   registerInfer(program);
   registerExport(program);
+  registerEval(program);
+  registerFinetune(program);
   return program;
 }

@@ -15,7 +15,7 @@
  */
 import type { BertConfig } from '../model/config.js';
 import { numel } from '../model/params.js';
-import { paramTable } from '../model/bert.js';
+import { modelTable } from '../model/architecture.js';
 import { UserError } from '../util/errors.js';
 
 /** The teacher layer each student layer is copied from (see the file comment). */
@@ -40,7 +40,7 @@ export function initFromTeacher(student: BertConfig, teacher: BertConfig, weight
   }
   const layers = teacherLayerMap(student.num_hidden_layers, teacher.num_hidden_layers);
   const out = new Map<string, Float32Array>();
-  for (const spec of paramTable(student)) {
+  for (const spec of modelTable(student)) {
     const from = spec.name.replace(/^bert\.encoder\.layer\.(\d+)\./, (_, i: string) => `bert.encoder.layer.${layers[Number(i)]}.`);
     const src = weights.get(from);
     if (!src) throw new Error(`initFromTeacher: the teacher has no ${from}`);

@@ -15,6 +15,10 @@
  *
  * Everything is written into a temporary sibling folder, checked (verify.ts), and renamed into place at the end,
  * so an error never leaves a partial export.
+ *
+ * A classifier folder (BertForSequenceClassification, from `finetune`) exports the same way with one output,
+ * logits [batch_size, num_labels] (what transformers.js's text-classification pipeline reads), checked by
+ * verify-classifier.ts: fp32 against the training graph, int8 label agreement with fp32.
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -22,7 +26,8 @@ import { checkOutputDir } from '../data/csv.js';
 import { commitFolder, tempSibling } from '../util/atomic.js';
 import { compileStep } from '../model/step-compiler.js';
 import { loadModelFolder, CONFIG_FILE } from '../model/checkpoint-folder.js';
-import { configToJson } from '../model/config.js';
+import { headFor } from '../model/architecture.js';
+import { configToJson, isClassifier } from '../model/config.js';
 import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import { TOKENIZER_FILES, writeTokenizerFiles } from '../tokenizer/tokenizer-json.js';
 import { SPECIAL_TOKENS } from '../tokenizer/vocab.js';
@@ -30,6 +35,7 @@ import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { quantizeGraph, type QuantizedTensorInfo } from './quantize.js';
 import { BUILTIN_VAL, loadValTexts, maskSample, verifyExport, type Verification } from './verify.js';
+import { verifyClassifierExport, type ClassifierVerification } from './verify-classifier.js';
 
 export const ONNX_MODEL_FILE = 'onnx/model.onnx';
 export const ONNX_QUANTIZED_FILE = 'onnx/model_quantized.onnx';
@@ -90,7 +96,7 @@ export interface ExportSummary {
   files: ExportFile[];
   /** onnx/model_quantized.onnx bytes / onnx/model.onnx bytes. */
   sizeRatio?: number;
-  verification: Verification;
+  verification: Verification | ClassifierVerification;
   /** Scheme and the int8 initializers written (per-output-channel symmetric weights). */
   quantization?: { weights: 'int8 symmetric per output channel'; activations: 'uint8 asymmetric per tensor, dynamic'; tensors: QuantizedTensorInfo[] };
 }
@@ -123,7 +129,9 @@ export async function exportModel(o: ExportOptions): Promise<ExportSummary> {
     }
 
     // The same model definition as the training graphs; only the opset (and so the GELU form) suits the runtimes.
-    const fp32 = compileStep({ kind: 'inference', config, weights: params, outputs: ['logits', 'last_hidden_state'], opset, irVersion });
+    const classifier = isClassifier(config);
+    const outputs = classifier ? ['logits'] : ['logits', 'last_hidden_state'];
+    const fp32 = compileStep({ kind: 'inference', config, head: headFor(config), weights: params, outputs, opset, irVersion });
     const g = fp32.graph;
     await fsp.writeFile(join(tmp, ONNX_MODEL_FILE), fp32.bytes);
     let quantization: ExportSummary['quantization'];
@@ -134,18 +142,20 @@ export async function exportModel(o: ExportOptions): Promise<ExportSummary> {
     }
 
     log().info({ sentences: texts.length, val: valFile }, 'export: checking fp32 against the training graph and int8 against fp32');
-    const verification = await verifyExport({
+    const check = {
       config, params, threads: o.threads, onProgress: o.onProgress,
       fp32Path: join(tmp, ONNX_MODEL_FILE),
       int8Path: mode === 'int8' ? join(tmp, ONNX_QUANTIZED_FILE) : undefined,
-      sample: maskSample(tok, texts, o.maxLength ?? 128, o.seed ?? 42),
-    });
-    const agreement = verification.int8?.top1Agreement;
+    };
+    const verification = classifier
+      ? await verifyClassifierExport({ ...check, rows: texts.map((t) => tok.encode(t, null, o.maxLength ?? 128).input_ids) })
+      : await verifyExport({ ...check, sample: maskSample(tok, texts, o.maxLength ?? 128, o.seed ?? 42) });
+    const agreement = int8Agreement(verification);
     if (agreement !== undefined && agreement < (o.minAgreement ?? 0)) {
       throw new UserError(`export check failed: int8 top-1 agreement with fp32 is ${(100 * agreement).toFixed(2)}% < --min-agreement ${(100 * o.minAgreement!).toFixed(2)}%`);
     }
     if (agreement !== undefined && agreement < 0.99) {
-      log().warn(`int8 top-1 agreement with fp32 is ${(100 * agreement).toFixed(2)}% (< 99%) on ${verification.int8!.maskedTokens} masked tokens`);
+      log().warn(`int8 ${classifier ? 'label' : 'top-1'} agreement with fp32 is ${(100 * agreement).toFixed(2)}% (< 99%) on the ${verification.sentences} check sentences`);
     }
 
     const files: ExportFile[] = [];
@@ -166,6 +176,12 @@ export async function exportModel(o: ExportOptions): Promise<ExportSummary> {
     await fsp.rm(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** int8 vs fp32 agreement: top-1 token at masked positions (masked LM) or predicted label (classifier). */
+export function int8Agreement(v: Verification | ClassifierVerification): number | undefined {
+  if (!v.int8) return undefined;
+  return 'top1Agreement' in v.int8 ? v.int8.top1Agreement : v.int8.labelAgreement;
 }
 
 /** The output folder may not exist yet, or be empty, or (with overwrite) be replaced. Its parent must exist. */

@@ -163,7 +163,7 @@ export interface VerifyOptions {
 }
 
 /** Largest |a − b| over two equal-length arrays, folded into `max`; a NaN makes it Infinity. */
-function maxAbsDiff(a: Float32Array, b: Float32Array, max: number): number {
+export function maxAbsDiff(a: Float32Array, b: Float32Array, max: number): number {
   if (a.length !== b.length) return Infinity;
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i] - b[i]);

@@ -24,7 +24,8 @@ import { compileStep } from '../model/step-compiler.js';
 /** The outputs an encoder model can give: MLM logits or the last hidden state. */
 export type EncoderOutput = 'logits' | 'last_hidden_state';
 import { CONFIG_FILE, loadModelFolder } from '../model/checkpoint-folder.js';
-import { loadConfig, type BertConfig } from '../model/config.js';
+import { headFor } from '../model/architecture.js';
+import { classifierLabels, isClassifier, loadConfig, MASKED_LM, SEQUENCE_CLASSIFICATION, type BertConfig } from '../model/config.js';
 import { createSession, type SessionConfig } from '../runtime/session.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/tokenizer.js';
 import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
@@ -32,6 +33,8 @@ import { UserError } from '../util/errors.js';
 
 export interface EncoderLoadOptions extends SessionConfig {
   output: EncoderOutput;
+  /** The folder must be a fine-tuned classifier (logits [B, labels]); otherwise it must be a masked LM for logits. */
+  classifier?: boolean;
   /** Export folders only: run onnx/model_quantized.onnx instead of onnx/model.onnx. */
   int8?: boolean;
 }
@@ -52,9 +55,10 @@ export class EncoderModel {
     private readonly session: ort.InferenceSession,
   ) {}
 
-  /** Width of the output's last dim: V for logits, H for last_hidden_state. */
+  /** Width of the output's last dim: V for MLM logits, the label count for a classifier's, H for last_hidden_state. */
   get width(): number {
-    return this.output === 'logits' ? this.config.vocab_size : this.config.hidden_size;
+    if (this.output === 'last_hidden_state') return this.config.hidden_size;
+    return isClassifier(this.config) ? classifierLabels(this.config).length : this.config.vocab_size;
   }
 
   /** Rows per run: 1 for int8 (see the file comment), otherwise unbounded. */
@@ -77,8 +81,9 @@ export class EncoderModel {
           `run \`compactlm export ${dir} --out <export-dir>\` and pass --model <export-dir>`);
       }
       const { config, params } = await loadModelFolder(dir);
+      checkArchitecture(dir, config, o);
       const tokenizer = await folderTokenizer(dir, config);
-      const spec = compileStep({ kind: 'inference', config, weights: params, outputs: [o.output] });
+      const spec = compileStep({ kind: 'inference', config, head: headFor(config), weights: params, outputs: [o.output] });
       return new EncoderModel(config, tokenizer, o.output, 'model folder', await createSession(spec.bytes, session));
     }
     const file = join(dir, o.int8 ? ONNX_QUANTIZED_FILE : ONNX_MODEL_FILE);
@@ -86,6 +91,7 @@ export class EncoderModel {
       throw new UserError(`${file}: not found (the export was written with --quantize none): re-export with --quantize int8, or drop --int8`);
     }
     const config = await loadConfig(join(dir, CONFIG_FILE));
+    checkArchitecture(dir, config, o);
     const tokenizer = await folderTokenizer(dir, config);
     const s = await createSession(file, session);
     if (!s.outputNames.includes(o.output)) {
@@ -97,22 +103,27 @@ export class EncoderModel {
     return new EncoderModel(config, tokenizer, o.output, o.int8 ? 'export int8' : 'export fp32', s);
   }
 
-  /** Runs token-id rows (each [CLS] … [SEP]) as one right-padded batch → the output, [B, T, width] row-major. */
-  async run(rows: readonly (readonly number[])[]): Promise<{ data: Float32Array; T: number }> {
+  /**
+   * Runs token-id rows (each [CLS] … [SEP]) as one right-padded batch → the output, [B, T, width] row-major.
+   * `typeRows`: token type ids of each row (sentence pairs: 1 on the second segment); default all 0.
+   */
+  async run(rows: readonly (readonly number[])[], typeRows?: readonly (readonly number[])[]): Promise<{ data: Float32Array; T: number }> {
     if (rows.length === 0) return { data: new Float32Array(0), T: 0 };
     if (rows.length > this.maxBatch) throw new Error(`EncoderModel.run: ${rows.length} rows > maxBatch ${this.maxBatch}`);
     const B = rows.length;
     const T = Math.max(...rows.map((r) => r.length));
     const ids = new BigInt64Array(B * T).fill(BigInt(this.tokenizer.padId));
     const mask = new BigInt64Array(B * T);
+    const types = new BigInt64Array(B * T);
     rows.forEach((r, b) => r.forEach((id, t) => {
       ids[b * T + t] = BigInt(id);
       mask[b * T + t] = 1n;
+      if (typeRows) types[b * T + t] = BigInt(typeRows[b][t]);
     }));
     const all: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', ids, [B, T]),
       attention_mask: new ort.Tensor('int64', mask, [B, T]),
-      token_type_ids: new ort.Tensor('int64', new BigInt64Array(B * T), [B, T]),
+      token_type_ids: new ort.Tensor('int64', types, [B, T]),
     };
     // Feed what the graph declares: exports made elsewhere may have no token_type_ids input.
     const feeds = Object.fromEntries(this.session.inputNames.map((n) => {
@@ -128,8 +139,19 @@ export class EncoderModel {
   }
 }
 
+/** A classifier folder gives class logits, a masked LM token logits: each task needs its kind (one line if not). */
+function checkArchitecture(dir: string, config: BertConfig, o: EncoderLoadOptions): void {
+  const arch = config.architectures[0] ?? MASKED_LM;
+  if (o.classifier && !isClassifier(config)) {
+    throw new UserError(`${dir}: is a ${arch}, not a fine-tuned classifier: --task classify needs a folder from \`compactlm finetune\` (or its export)`);
+  }
+  if (!o.classifier && o.output === 'logits' && isClassifier(config)) {
+    throw new UserError(`${dir}: is a ${SEQUENCE_CLASSIFICATION} (labels ${classifierLabels(config).join(', ')}), not a masked LM: fill-mask needs a pretrained model; use --task classify`);
+  }
+}
+
 /** A folder's own tokenizer when it has one, else CompactLM's (the only vocabulary its models use). */
-async function folderTokenizer(dir: string, config: BertConfig): Promise<Tokenizer> {
+export async function folderTokenizer(dir: string, config: BertConfig): Promise<Tokenizer> {
   const tokenizer = await loadTokenizer(existsSync(join(dir, 'tokenizer.json')) ? dir : undefined);
   if (tokenizer.vocabSize !== config.vocab_size) {
     throw new UserError(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${config.vocab_size}`);

@@ -7,6 +7,7 @@
  *               x = LayerNorm(x + dropout(merge_heads(a·v)·Woᵀ + bo))                        (BertSelfOutput)
  *               x = LayerNorm(x + dropout(gelu(x·W1ᵀ + b1)·W2ᵀ + b2))                        (Intermediate/Output)
  *   MLM head:   t = LayerNorm(gelu(h·Wtᵀ + bt));  logits = t·word_embᵀ + cls.predictions.bias (tied decoder)
+ *   classifier: p = tanh(h[CLS]·Wpᵀ + bp) (BertPooler);  logits = dropout(p)·Wcᵀ + bc      (BertForSequenceClassification)
  *
  *   const g = new Graph();
  *   const bert = new BertForMaskedLM(g, config, { batchSize: 16, seqLen: 128, dropout: true });
@@ -248,6 +249,31 @@ export class BertForMaskedLM {
     const bias = this.param(MLM_BIAS, [config.vocab_size], 'zeros'); // before transform.*, as in state_dict
     const t = this.layerNorm(this.activation(this.linear(rows, 'cls.predictions.transform.dense', config.hidden_size)), 'cls.predictions.transform.LayerNorm');
     return this.g.gemm(t, this.params.get(WORD_EMBEDDINGS)!, bias, { transB: true });
+  }
+
+  /** The [CLS] row of each sequence, [B, H], from rows [B·T, H]. */
+  clsRows(rows: Value): Value {
+    const { g } = this;
+    if (this.btShape) return g.gather(this.unflattenRows(rows), g.scalar(0, 'int64'), 1); // any batch and length
+    return g.gather(rows, g.constant('int64', [this.B], Array.from({ length: this.B }, (_, b) => b * this.T)));
+  }
+
+  /** BertPooler on [CLS] rows [B, H]: tanh(Linear). A masked-LM checkpoint has none; it starts as HF inits it. */
+  pooler(cls: Value): Value {
+    return this.g.tanh(this.linear(cls, 'bert.pooler.dense', this.config.hidden_size));
+  }
+
+  /**
+   * BertForSequenceClassification's head on pooled rows [B, H] → logits [B, numLabels]: dropout with
+   * `classifier_dropout` (or `hidden_dropout_prob` when null, as HF), then Linear. The 1/p_keep scale goes into
+   * the Gemm's alpha, not the bias: dropout(p)·Wᵀ + b = (p·mask)·(W/p_keep)ᵀ + b.
+   */
+  classifierLogits(pooled: Value, numLabels: number): Value {
+    const { g, config } = this;
+    const prob = config.classifier_dropout ?? config.hidden_dropout_prob;
+    const x = this.applyMask(pooled, 'dropout.classifier', prob, [this.B, config.hidden_size]);
+    const { w, b } = this.linearParams('classifier', numLabels, config.hidden_size);
+    return g.gemm(x, w, b, { transB: true, alpha: this.keepScale(prob) });
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
- * A model folder in the Hugging Face layout: `config.json` + `model.safetensors` with `BertForMaskedLM` tensor
- * names, so PyTorch transformers, transformers.js and CompactLM all read the same folder.
+ * A model folder in the Hugging Face layout: `config.json` + `model.safetensors` with `BertForMaskedLM` or
+ * `BertForSequenceClassification` tensor names (config.json's `architectures` says which; architecture.ts), so
+ * PyTorch transformers, transformers.js and CompactLM all read the same folder.
  *
  * Reading is tolerant of what real checkpoints contain: the old TF-era `LayerNorm.gamma/.beta` spelling, BertModel
  * checkpoints without the `bert.` prefix, a pooler and NSP head (unused by a masked LM), the tied decoder saved
@@ -13,7 +14,7 @@ import { tempPath } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import type { Rng } from '../util/rng.js';
-import { configToJson, loadConfig, type BertConfig } from './config.js';
+import { configToJson, isClassifier, loadConfig, type BertConfig } from './config.js';
 import {
   MLM_BIAS,
   TIED_DECODER_BIAS,
@@ -22,7 +23,7 @@ import {
   initParam,
   numel,
 } from './params.js';
-import { paramTable } from './bert.js';
+import { modelTable } from './architecture.js';
 import { PT_METADATA, SafetensorsFile, writeSafetensors } from './safetensors.js';
 
 export const CONFIG_FILE = 'config.json';
@@ -50,7 +51,7 @@ export async function saveModelFolder(
   opts: SaveModelFolderOptions = {},
 ): Promise<void> {
   const dtype = opts.dtype ?? 'float32';
-  const table = paramTable(config);
+  const table = modelTable(config);
   for (const spec of table) {
     const data = params.get(spec.name);
     if (!data) throw new Error(`saveModelFolder: missing parameter ${spec.name}`);
@@ -106,10 +107,10 @@ export interface LoadedModel {
   ignored: string[];
 }
 
-/** Tensors a BertForMaskedLM checkpoint may hold that the masked LM does not use. */
-function isUnused(name: string): boolean {
+/** Tensors a checkpoint may hold that the model does not use (a masked LM has no pooler). */
+function isUnused(name: string, classifier: boolean): boolean {
   return (
-    name.startsWith('bert.pooler.') ||
+    (!classifier && name.startsWith('bert.pooler.')) ||
     name.startsWith('cls.seq_relationship.') ||
     name === 'bert.embeddings.position_ids' ||
     name === 'bert.embeddings.token_type_ids'
@@ -175,6 +176,7 @@ export async function loadModelFolder(dir: string, opts: LoadModelFolderOptions 
   const st = await fsp.stat(dir).catch(() => null);
   if (!st || !st.isDirectory()) throw new UserError(`${dir}: model folder not found`);
   const config = await loadConfig(join(dir, CONFIG_FILE));
+  const classifier = isClassifier(config);
   const { label, files } = await weightFiles(dir);
 
   const opened: SafetensorsFile[] = [];
@@ -187,7 +189,7 @@ export async function loadModelFolder(dir: string, opts: LoadModelFolderOptions 
       opened.push(file);
       for (const name of file.names()) {
         const canon = canonicalName(name);
-        if (isUnused(canon)) {
+        if (isUnused(canon, classifier)) {
           ignored.push(name);
           continue;
         }
@@ -219,7 +221,7 @@ export async function loadModelFolder(dir: string, opts: LoadModelFolderOptions 
     const params = new Map<string, Float32Array>();
     const initialized: string[] = [];
     const hasHead = [...stored.keys()].some((n) => n.startsWith('cls.'));
-    const table = paramTable(config);
+    const table = modelTable(config);
     for (const spec of table) {
       if (stored.has(spec.name)) {
         params.set(spec.name, await read(spec.name, spec.shape));
@@ -238,7 +240,7 @@ export async function loadModelFolder(dir: string, opts: LoadModelFolderOptions 
     ];
     for (const [alias, target] of tied) {
       const src = stored.get(alias);
-      if (!src) continue;
+      if (!src || !params.has(target)) continue;
       const value = params.get(target)!;
       const copy = await read(alias, table.find((p) => p.name === target)!.shape);
       if (!sameValues(copy, value)) {
@@ -253,7 +255,7 @@ export async function loadModelFolder(dir: string, opts: LoadModelFolderOptions 
     const expected = new Set(params.keys());
     const unexpected = [...stored.keys()].filter((n) => !expected.has(n));
     if (unexpected.length > 0) {
-      log().warn({ dir, unexpected }, `ignoring ${unexpected.length} tensor(s) that BertForMaskedLM does not use`);
+      log().warn({ dir, unexpected }, `ignoring ${unexpected.length} tensor(s) that ${config.architectures[0]} does not use`);
       ignored.push(...unexpected.map((n) => stored.get(n)!.name));
     }
     return { config, params, initialized, ignored };

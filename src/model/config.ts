@@ -44,6 +44,35 @@ export interface BertConfig {
   /** Fine-tuned classification heads (HF keys); absent for masked-LM models. */
   id2label?: Record<string, string>;
   label2id?: Record<string, number>;
+  /** Written with id2label (HF derives it from id2label; written too, as the card of the format asks). */
+  num_labels?: number;
+  problem_type?: 'single_label_classification';
+}
+
+export const MASKED_LM = 'BertForMaskedLM';
+export const SEQUENCE_CLASSIFICATION = 'BertForSequenceClassification';
+
+/** A fine-tuned classifier (HF BertForSequenceClassification) rather than a masked LM. */
+export function isClassifier(config: BertConfig): boolean {
+  return config.architectures.includes(SEQUENCE_CLASSIFICATION);
+}
+
+/** A classifier's labels in id order (id2label "0" … "C−1"; validateConfig checked them). */
+export function classifierLabels(config: BertConfig): string[] {
+  const id2label = config.id2label ?? {};
+  return Object.keys(id2label).map(Number).sort((a, b) => a - b).map((i) => id2label[String(i)]);
+}
+
+/** `base` (its encoder sizes) as a BertForSequenceClassification config over `labels` (in id order). */
+export function classifierConfig(base: BertConfig, labels: readonly string[]): BertConfig {
+  return {
+    ...base,
+    architectures: [SEQUENCE_CLASSIFICATION],
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+    num_labels: labels.length,
+    problem_type: 'single_label_classification',
+  };
 }
 
 /** HF BertConfig defaults (bert-base-uncased sizes); presets override the sizes. */
@@ -71,7 +100,7 @@ export const BERT_DEFAULTS: BertConfig = {
   transformers_version: TRANSFORMERS_VERSION,
 };
 
-const KNOWN_KEYS = new Set<string>([...Object.keys(BERT_DEFAULTS), 'id2label', 'label2id']);
+const KNOWN_KEYS = new Set<string>([...Object.keys(BERT_DEFAULTS), 'id2label', 'label2id', 'num_labels', 'problem_type']);
 
 /** A preset's config with `overrides` applied, validated. Unknown override keys are an error (likely typos). */
 export function makeConfig(preset: PresetName = 'tiny', overrides: Partial<BertConfig> = {}): BertConfig {
@@ -157,10 +186,32 @@ export function validateConfig(raw: unknown, source: string): BertConfig {
     fail('architectures', 'must be a list of class names');
   }
   if (typeof c.use_cache !== 'boolean') fail('use_cache', 'must be true or false');
+  if ((c.architectures as string[]).includes(SEQUENCE_CLASSIFICATION)) checkLabels(c, fail);
   // CompactLM computes and stores float32; an fp16 Hub config is read (weights are converted on load).
   c.torch_dtype = 'float32';
   if (typeof c.transformers_version !== 'string') fail('transformers_version', 'must be a string');
   return c as unknown as BertConfig;
+}
+
+/** A classifier's id2label must name labels 0 … C−1 (C ≥ 2), distinct, and agree with label2id and num_labels. */
+function checkLabels(c: Record<string, unknown>, fail: (key: string, problem: string) => never): void {
+  const id2label = c.id2label as Record<string, unknown> | undefined;
+  if (typeof id2label !== 'object' || id2label === null) fail('id2label', `${SEQUENCE_CLASSIFICATION} needs id2label`);
+  const keys = Object.keys(id2label!);
+  const C = keys.length;
+  if (C < 2) fail('id2label', 'a classifier needs at least two labels');
+  for (let i = 0; i < C; i++) {
+    if (typeof id2label![String(i)] !== 'string') fail('id2label', `must map "0" … "${C - 1}" to label names`);
+  }
+  if (new Set(Object.values(id2label!)).size !== C) fail('id2label', 'label names must be distinct');
+  const label2id = c.label2id as Record<string, unknown> | undefined;
+  if (label2id !== undefined && keys.some((k) => label2id[id2label![k] as string] !== Number(k))) {
+    fail('label2id', 'must be the inverse of id2label');
+  }
+  if (c.num_labels !== undefined && c.num_labels !== C) fail('num_labels', `must equal the ${C} labels of id2label`);
+  if (c.problem_type !== undefined && c.problem_type !== 'single_label_classification') {
+    fail('problem_type', 'only "single_label_classification" is supported');
+  }
 }
 
 /** Reads and validates a config.json. Errors are one line naming the file and the key. */

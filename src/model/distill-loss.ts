@@ -94,3 +94,25 @@ export function distillationLoss(o: DistillLossOptions = {}): Loss {
     },
   };
 }
+
+/**
+ * Task distillation of a classifier: the same loss on the student's class logits [B, C] with the fine-tuned
+ * teacher's `teacher_logits` float32 [B, C] and `labels` int64 [B] (−100 = a padding row); metrics as the
+ * classification loss (cls_count, accuracy).
+ */
+export function classifierDistillationLoss(o: DistillLossOptions = {}): Loss {
+  const opts = checkDistillOptions(o);
+  return {
+    name: `distill(T=${opts.temperature}, alpha=${opts.alpha})`,
+    countName: 'cls_count',
+    ratios: { accuracy: 'cls_correct' },
+    perplexity: false,
+    build(g, logits, shape) {
+      const labels = g.input('labels', 'int64', [shape.batchSize]);
+      g.input('example_weight', 'float32', [shape.batchSize]); // fed by the classifier batches; distillation weighs rows equally
+      const teacher = g.input('teacher_logits', 'float32', [shape.batchSize, logits.shape[1]]);
+      const l = distillLoss(g, logits, teacher, labels, opts);
+      return { loss: l.loss, lossSum: l.lossSum, count: l.count, sums: { cls_correct: l.correct }, dLogits: l.dLogits };
+    },
+  };
+}

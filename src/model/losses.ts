@@ -1,6 +1,7 @@
 /**
- * Masked-LM losses and accuracy counts as graph ops, on logits [N, V] at the gathered masked positions and int64
- * labels [N] (−100 = an unused slot, ignored everywhere), with their gradient w.r.t. the logits in closed form.
+ * Softmax losses and accuracy counts as graph ops, on logits [N, V] and int64 labels [N] (−100 = a row to ignore
+ * everywhere), with their gradient w.r.t. the logits in closed form: the masked-LM loss (rows = the gathered masked
+ * positions, V = the vocabulary) and, through `weights`, the classification loss (classification-loss.ts).
  *
  * - 'ce': mean softmax cross-entropy over the scored rows (HF BertForMaskedLM's loss).
  * - 'focal': focal loss (Lin et al. 2017) per scored token, α·(1 − pₜ)^γ·CEᵢ with pₜ = exp(−CEᵢ), averaged over the
@@ -27,6 +28,8 @@ export interface MlmLossOptions {
   alpha?: number;
   gamma?: number;
   ignoreIndex?: number;
+  /** Per-row loss weights [N] (sample or class weights): lossSum = Σ wᵢ·lossᵢ; count and accuracy stay unweighted. */
+  weights?: Value;
 }
 
 export interface MlmLoss {
@@ -69,6 +72,10 @@ export function mlmLoss(g: Graph, logits: Value, labels: Value, o: MlmLossOption
       d = g.add(d, t);
     }
     dRow = g.mul(g.mul(d, dRow), alpha);
+  }
+  if (o.weights) {
+    rowLoss = g.mul(rowLoss, o.weights);
+    dRow = g.mul(dRow, o.weights);
   }
   const lossSum = g.reduceSum(rowLoss, undefined, false);
   const loss = g.mul(lossSum, inv);

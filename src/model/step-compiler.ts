@@ -61,6 +61,8 @@ export interface Head {
   /** Inference outputs from the encoder's rows [batch·sequence, H] (dynamic dims). */
   outputs: Record<string, (bert: BertForMaskedLM, rows: Value) => Value>;
   defaultOutputs: readonly string[];
+  /** Eval graphs also output the scored logits (small per-sequence logits, for metrics such as macro-F1). */
+  evalLogits?: boolean;
 }
 
 /** What a loss returns: scalars and the closed-form ∂loss/∂logits. */
@@ -122,6 +124,8 @@ export interface MetricSpec {
   lossSum?: string;
   count?: string;
   gradNorm?: string;
+  /** Eval graphs of heads with `evalLogits`: the scored logits output. */
+  logits?: string;
   ratios: Record<string, string>;
   perplexity: boolean;
 }
@@ -187,6 +191,7 @@ export function compileStep(o: CompileOptions): CompiledStep {
     g.output(terms.count, loss.countName);
     sums();
     Object.assign(metrics, { loss: 'loss', lossSum: 'loss_sum', count: loss.countName });
+    if (head.evalLogits) metrics.logits = g.output(logits, 'logits').name!;
   } else if (o.kind === 'grad') {
     // ∂loss_sum = ∂loss · max(count, 1): summed over micro-batches and divided once by the total count in apply,
     // that is the big batch's gradient exactly (micro-batches score different numbers of slots).
@@ -263,7 +268,9 @@ function compileInference(g: Graph, o: CompileOptions, head: Head): CompiledStep
     const build = head.outputs[name];
     if (!build) throw new Error(`compileStep: head ${head.name} has no output ${name} (it has ${Object.keys(head.outputs).join(', ')})`);
     const y = build(bert, rows);
-    g.output(y, name, { dims: [...INFERENCE_DIMS, ...y.shape.slice(2)] });
+    // Per-token outputs are [batch, sequence, …]; per-sequence ones (a classifier's logits) [batch, labels].
+    const dims = y.rank === 2 ? [INFERENCE_DIMS[0], y.shape[1]] : [...INFERENCE_DIMS, ...y.shape.slice(2)];
+    g.output(y, name, { dims });
   }
   return finish(g, o, bert, bert.specs, { state: [], accumulate: {}, metrics: { ratios: {}, perplexity: false }, weights: o.weights });
 }

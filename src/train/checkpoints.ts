@@ -2,11 +2,11 @@
  * Crash-safe training checkpoints in a run folder:
  *
  *   <run>/checkpoints/step-000100/   the trainer's files (weights, optimizer moments, state.json, …) plus
- *                                    checkpoint.json {step, valLoss, files: {name: bytes}} written last
- *   <run>/checkpoints/index.json     {latest, best, bestValLoss, checkpoints: [{name, step, valLoss}]}
+ *                                    checkpoint.json {step, score, files: {name: bytes}} written last
+ *   <run>/checkpoints/index.json     {latest, best, bestScore, checkpoints: [{name, step, score}]}
  *
  *   const ckpts = new Checkpoints(runDir, { keep: 3 });
- *   await ckpts.save(step, { 'model.safetensors': bytes, 'state.json': JSON.stringify(state) }, { valLoss });
+ *   await ckpts.save(step, { 'model.safetensors': bytes, 'state.json': JSON.stringify(state) }, { score });
  *   const last = await latestCheckpoint(runDir);   // CheckpointInfo | null; read files from last.dir
  *
  * Why it survives `kill -9` (and power loss, thanks to fsync): a checkpoint is written into `.tmp-<name>-<pid>`,
@@ -16,7 +16,9 @@
  * folders themselves are the source of truth: latest/best are found by scanning them (and checking each file's
  * size against checkpoint.json); index.json is rewritten atomically after each save for people and tools.
  *
- * Rotation keeps the last `keep` checkpoints plus the one with the lowest validation loss (ties: the earlier).
+ * Each checkpoint records a selection `score`, lower is better: the validation loss, or e.g. −macro-F1 when the
+ * trainer selects by a metric (trainer.ts `select`). Rotation keeps the last `keep` checkpoints plus the one with
+ * the lowest score (ties: the earlier).
  * One trainer per run folder.
  */
 import { promises as fsp } from 'node:fs';
@@ -29,7 +31,7 @@ export interface CheckpointInfo {
   step: number;
   /** Absolute or run-relative path of the checkpoint folder (as the run folder was given). */
   dir: string;
-  valLoss: number | null;
+  score: number | null;
   /** File name → size in bytes. */
   files: Record<string, number>;
 }
@@ -37,8 +39,8 @@ export interface CheckpointInfo {
 export interface CheckpointIndex {
   latest: string | null;
   best: string | null;
-  bestValLoss: number | null;
-  checkpoints: { name: string; step: number; valLoss: number | null }[];
+  bestScore: number | null;
+  checkpoints: { name: string; step: number; score: number | null }[];
 }
 
 const META = 'checkpoint.json';
@@ -60,12 +62,12 @@ export class Checkpoints {
   }
 
   /** Writes a complete checkpoint for `step`, then rotates old ones and updates index.json. */
-  async save(step: number, files: Record<string, Uint8Array | string>, opts: { valLoss?: number | null } = {}): Promise<CheckpointInfo> {
+  async save(step: number, files: Record<string, Uint8Array | string>, opts: { score?: number | null } = {}): Promise<CheckpointInfo> {
     if (!Number.isInteger(step) || step < 0) throw new RangeError(`checkpoint step must be a non-negative integer, got ${step}`);
     for (const f of Object.keys(files)) {
       if (f === META || f === '' || f.startsWith('.') || /[\\/]/.test(f)) throw new RangeError(`bad checkpoint file name "${f}"`);
     }
-    const valLoss = opts.valLoss ?? null;
+    const score = opts.score ?? null;
     if (await fsp.mkdir(this.dir, { recursive: true })) await fsyncDir(dirname(this.dir));
     await this.removeLeftovers();
 
@@ -78,7 +80,7 @@ export class Checkpoints {
       await writeSynced(join(tmp, f), bytes);
       sizes[f] = bytes.byteLength;
     }
-    await writeSynced(join(tmp, META), JSON.stringify({ step, valLoss, files: sizes }, null, 2) + '\n');
+    await writeSynced(join(tmp, META), JSON.stringify({ step, score, files: sizes }, null, 2) + '\n');
     await fsyncDir(tmp);
 
     const final = join(this.dir, name);
@@ -88,7 +90,7 @@ export class Checkpoints {
 
     await this.rotate();
     await this.removeLeftovers();
-    return { name, step, dir: final, valLoss, files: sizes };
+    return { name, step, dir: final, score, files: sizes };
   }
 
   /** Complete checkpoints, by ascending step. */
@@ -144,8 +146,8 @@ export class Checkpoints {
     const index: CheckpointIndex = {
       latest: kept.length ? kept[kept.length - 1].name : null,
       best: best?.name ?? null,
-      bestValLoss: best?.valLoss ?? null,
-      checkpoints: kept.map((c) => ({ name: c.name, step: c.step, valLoss: c.valLoss })),
+      bestScore: best?.score ?? null,
+      checkpoints: kept.map((c) => ({ name: c.name, step: c.step, score: c.score })),
     };
     await writeFileDurable(join(this.dir, INDEX), JSON.stringify(index, null, 2) + '\n');
   }
@@ -166,15 +168,15 @@ export async function latestCheckpoint(runDir: string): Promise<CheckpointInfo |
 function pickBest(all: CheckpointInfo[]): CheckpointInfo | null {
   let best: CheckpointInfo | null = null;
   for (const c of all) {
-    if (c.valLoss === null || !Number.isFinite(c.valLoss)) continue;
-    if (!best || c.valLoss < best.valLoss!) best = c;
+    if (c.score === null || !Number.isFinite(c.score)) continue;
+    if (!best || c.score < best.score!) best = c;
   }
   return best;
 }
 
 /** Reads checkpoint.json and checks that every listed file is there with its size; null if not complete. */
 async function readInfo(dir: string, name: string): Promise<CheckpointInfo | null> {
-  let meta: { step: number; valLoss: number | null; files: Record<string, number> };
+  let meta: { step: number; score: number | null; files: Record<string, number> };
   try {
     meta = JSON.parse(await fsp.readFile(join(dir, META), 'utf8'));
   } catch {
@@ -188,7 +190,7 @@ async function readInfo(dir: string, name: string): Promise<CheckpointInfo | nul
       return null;
     }
   }
-  return { name, step: meta.step, dir, valLoss: meta.valLoss ?? null, files: meta.files };
+  return { name, step: meta.step, dir, score: meta.score ?? null, files: meta.files };
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -40,9 +40,10 @@ import { defaultMaxPredictions } from './masking.js';
 import type { EvalRow } from './metrics.js';
 import { fixedEvalFeeds, MlmBatchSource, type MlmSourceState } from './mlm-batches.js';
 import type { PackedDataset } from './packing.js';
+import { attachReporting } from './reporting.js';
 import { writeRunFolder } from './run-folder.js';
 import { makeSchedule, type ScheduleKind } from './schedule.js';
-import { Trainer, type BatchSource, type StepGraphs, type StepRow } from './trainer.js';
+import { Trainer, type BatchSource, type StepGraphs } from './trainer.js';
 
 /** Data and optimization settings of every masked-LM training command (`pretrain`, `distill`). */
 export interface TrainingSettings {
@@ -201,7 +202,11 @@ export async function trainMaskedLm(o: PretrainOptions, spec: MaskedLmSpec): Pro
     },
     checkpointFiles: () => ({ [CONFIG_FILE]: configToJson(config) }),
   });
-  attachReporting(trainer, o.steps, label);
+  attachReporting(trainer, o.steps, label, {
+    bar: (r) => ({ loss: r.loss.toFixed(3), 'tok/s': Math.round(r.tokens_per_s) }),
+    step: (r) => `loss ${r.loss.toFixed(4)} lr ${r.lr.toExponential(2)} grad_norm ${r.grad_norm.toFixed(3)} ${Math.round(r.tokens_per_s)} tok/s`,
+    eval: (r) => `val loss ${r.val_loss.toFixed(4)}, perplexity ${r.val_ppl.toFixed(2)}, masked-token accuracy ${(100 * r.val_mlm_acc).toFixed(1)}%`,
+  });
   const result = await trainer.run();
   await writeRunFolder(o.out, config, result, steps.graphs);
 
@@ -257,23 +262,4 @@ function compileTraining(config: BertConfig, o: PretrainOptions, loss: Loss) {
 /** Identifies the token content of a dataset (first 16 hex digits of its sha256). */
 function digest(tokens: Uint16Array): string {
   return createHash('sha256').update(new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.byteLength)).digest('hex').slice(0, 16);
-}
-/** A progress bar on a TTY; pino lines otherwise (every ~5% of the run); every evaluation is logged. */
-function attachReporting(trainer: Trainer, steps: number, label: string): void {
-  const bar = progress(label, steps, 'steps');
-  const tty = process.stderr.isTTY && !process.env.CI;
-  const every = Math.max(1, Math.round(steps / 20));
-  trainer.on('warning', (message: string) => log().warn(message));
-  trainer.on('resume', ({ step, dir }: { step: number; dir: string }) => log().info({ step, dir }, `resuming from ${dir} (step ${step})`));
-  trainer.on('step', (r: StepRow) => {
-    bar.update(r.step, { loss: r.loss.toFixed(3), 'tok/s': Math.round(r.tokens_per_s) });
-    if (!tty && (r.step % every === 0 || r.step === steps)) {
-      log().info(`step ${r.step}/${steps} loss ${r.loss.toFixed(4)} lr ${r.lr.toExponential(2)} grad_norm ${r.grad_norm.toFixed(3)} ${Math.round(r.tokens_per_s)} tok/s`);
-    }
-  });
-  trainer.on('eval', (r: EvalRow) => {
-    log().info(r, `eval step ${r.step}: val loss ${r.val_loss.toFixed(4)}, perplexity ${r.val_ppl.toFixed(2)}, masked-token accuracy ${(100 * r.val_mlm_acc).toFixed(1)}%`);
-  });
-  trainer.on('checkpoint', (c: { name: string }) => log().debug(`checkpoint ${c.name} saved`));
-  trainer.once('end', () => bar.stop());
 }

@@ -8,6 +8,7 @@
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { headFor } from '../model/architecture.js';
 import { saveModelFolder } from '../model/checkpoint-folder.js';
 import type { BertConfig } from '../model/config.js';
 import { serializeSafetensors } from '../model/safetensors.js';
@@ -27,7 +28,7 @@ export async function writeRunFolder(out: string, config: BertConfig, result: Tr
   const shapes = new Map((graphs.train ?? graphs.apply)!.io.state.map((s) => [s.name, s.shape]));
   await writeFileAtomic(join(stateDir, OPTIMIZER_FILE), serializeSafetensors([...result.moments].map(([name, data]) => ({ name, shape: shapes.get(name)!, data }))));
   await writeFileAtomic(join(stateDir, STATE_FILE), JSON.stringify(result.state, null, 2) + '\n');
-  await writeArtifacts(join(out, ARTIFACTS_DIR), { ...graphs, inference: compileStep({ kind: 'inference', config, weights: result.params }) });
+  await writeArtifacts(join(out, ARTIFACTS_DIR), { ...graphs, inference: compileStep({ kind: 'inference', config, head: headFor(config), weights: result.params }) });
 }
 
 /** Writes each graph as its ARTIFACT_FILES name plus artifacts.json; removes artifacts of a kind not written now. */

@@ -90,6 +90,15 @@ export interface TrainerOptions {
   fingerprint?: Record<string, unknown>;
   /** Extra files for each checkpoint (e.g. config.json). */
   checkpointFiles?: () => Record<string, Uint8Array | string>;
+  /**
+   * Metrics computed from the eval graph's `logits` output over all validation batches, in feed order (e.g.
+   * val_macro_f1 of a classifier), merged into each eval row. Needs an eval graph whose IO spec names its logits.
+   */
+  evalMetrics?: (logits: Float32Array[]) => Record<string, number>;
+  /** The eval row value that picks the best checkpoint (default val_loss, lower is better). */
+  select?: { metric: string; mode: 'min' | 'max' };
+  /** Stop (checkpointed) after this many evaluations in a row without a better selection score. */
+  earlyStop?: number;
 }
 
 /** A training row: loss, lr, grad_norm, tokens_per_s and the loss's ratio metrics on the batch (e.g. mlm_acc). */
@@ -113,6 +122,9 @@ export interface TrainerState {
   source: unknown;
   fingerprint: Record<string, unknown>;
   bestValLoss: number | null;
+  /** Best selection score so far (see `select`) and evaluations since it, for early stopping. */
+  bestScore?: number | null;
+  sinceBest?: number;
 }
 
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
@@ -169,6 +181,7 @@ export class Trainer extends EventEmitter {
     let start = 0;
     let sourceState: unknown | undefined;
     let bestValLoss: number | null = null;
+    let best = { score: null as number | null, since: 0 };
     let params: Map<string, Float32Array>;
     let moments: Map<string, Float32Array>;
     let resumedFrom: CheckpointInfo | null = null;
@@ -184,6 +197,7 @@ export class Trainer extends EventEmitter {
       if (start > o.steps) throw new UserError(`${resumedFrom.dir}: the latest checkpoint is at step ${start}, beyond the ${o.steps} steps planned`);
       sourceState = state.source;
       bestValLoss = state.bestValLoss;
+      best = { score: state.bestScore ?? null, since: state.sinceBest ?? 0 };
       params = await readTensors(join(resumedFrom.dir, WEIGHTS_FILE), this.paramNames);
       moments = await readTensors(join(resumedFrom.dir, OPTIMIZER_FILE), this.momentNames);
       this.emit('resume', { step: start, dir: resumedFrom.dir });
@@ -216,10 +230,11 @@ export class Trainer extends EventEmitter {
       const ckpts = new Checkpoints(o.runDir, { keep: o.keep ?? 3 });
       const source = o.source(sourceState);
       let lastEval: EvalRow | null = null;
-      let lastState: TrainerState = { step: start, steps: o.steps, source: sourceState ?? source.state(), fingerprint, bestValLoss };
+      let lastState: TrainerState = { step: start, steps: o.steps, source: sourceState ?? source.state(), fingerprint, bestValLoss, bestScore: best.score, sinceBest: best.since };
       try {
         // 3. The loop. `feeds`/`drawn` are the next step's batch and the source state right after drawing it.
-        const end = Math.min(o.steps, o.stopAfter ?? o.steps);
+        const stoppedEarly = o.earlyStop !== undefined && best.since >= o.earlyStop; // a resumed run that had stopped
+        const end = stoppedEarly ? start : Math.min(o.steps, o.stopAfter ?? o.steps);
         let feeds = start < end ? await source.next(k) : [];
         let drawn = source.state();
         let t0 = performance.now();
@@ -252,20 +267,27 @@ export class Trainer extends EventEmitter {
           metrics.append(row);
           this.emit('step', row);
 
-          let valLoss: number | null = null;
+          let score: number | null = null;
           if (sessions.eval && (step % evalEvery === 0 || step === o.steps)) {
             lastEval = await this.evaluate(step, o.evalFeeds!);
-            valLoss = lastEval.val_loss;
+            const valLoss = lastEval.val_loss;
+            score = selectionScore(lastEval, o.select);
             if (bestValLoss === null || valLoss < bestValLoss) bestValLoss = valLoss;
+            best = best.score === null || score < best.score ? { score, since: 0 } : { score: best.score, since: best.since + 1 };
             metrics.append(lastEval);
             this.emit('eval', lastEval);
             t0 = performance.now(); // evaluation time is not training throughput
           }
-          lastState = { step, steps: o.steps, source: stateAfter, fingerprint, bestValLoss };
-          if (step % saveEvery === 0 || step === end) {
-            const info = await this.saveCheckpoint(ckpts, lastState, valLoss);
+          lastState = { step, steps: o.steps, source: stateAfter, fingerprint, bestValLoss, bestScore: best.score, sinceBest: best.since };
+          const stopping = o.earlyStop !== undefined && score !== null && best.since >= o.earlyStop;
+          if (step % saveEvery === 0 || step === end || stopping) {
+            const info = await this.saveCheckpoint(ckpts, lastState, score);
             this.emit('checkpoint', info);
             t0 = performance.now();
+          }
+          if (stopping) {
+            this.emit('early-stop', { step, evals: best.since });
+            break;
           }
         }
       } finally {
@@ -316,13 +338,18 @@ export class Trainer extends EventEmitter {
     const runner = this.runner!;
     const io = this.o.graphs.eval!.io;
     // Copies: run() transfers (detaches) what it sends, and these feeds are reused at every evaluation.
-    const outs = await Promise.all(batches.map((b) => runner.run('eval', copyFeeds(b), { fetch: [io.metrics.lossSum!, ...countAndNumerators(io)] })));
+    const logits = this.o.evalMetrics ? io.metrics.logits : undefined;
+    if (this.o.evalMetrics && !logits) throw new Error('Trainer: evalMetrics needs an eval graph with a logits output');
+    const fetch = [io.metrics.lossSum!, ...countAndNumerators(io), ...(logits ? [logits] : [])];
+    const outs = await Promise.all(batches.map((b) => runner.run('eval', copyFeeds(b), { fetch })));
     const { lossSum, count } = sumsOf(io, outs);
-    if (count === 0) throw new UserError('the validation set has no tokens to predict (it is too small or all padding)');
-    return evalRow(step, lossSum / count, ratiosOf(io, outs), io.metrics.perplexity);
+    if (count === 0) throw new UserError('the validation set has nothing to predict (it is too small or all padding)');
+    const row = evalRow(step, lossSum / count, ratiosOf(io, outs), io.metrics.perplexity);
+    if (logits) Object.assign(row, this.o.evalMetrics!(outs.map((out) => out[logits].data as Float32Array)));
+    return row;
   }
 
-  private async saveCheckpoint(ckpts: Checkpoints, state: TrainerState, valLoss: number | null): Promise<CheckpointInfo> {
+  private async saveCheckpoint(ckpts: Checkpoints, state: TrainerState, score: number | null): Promise<CheckpointInfo> {
     const [names, moments] = [this.paramNames, this.momentNames];
     const got = await this.runner!.get([...names, ...moments]);
     const files: Record<string, Uint8Array | string> = {
@@ -331,8 +358,16 @@ export class Trainer extends EventEmitter {
       [STATE_FILE]: JSON.stringify(state, null, 2) + '\n',
       ...(this.o.checkpointFiles?.() ?? {}),
     };
-    return ckpts.save(state.step, files, { valLoss });
+    return ckpts.save(state.step, files, { score });
   }
+}
+
+/** The checkpoint's score, lower is better: the selected eval metric (negated when higher is better). */
+function selectionScore(row: EvalRow, select: TrainerOptions['select']): number {
+  if (!select) return row.val_loss;
+  const v = row[select.metric];
+  if (typeof v !== 'number') throw new Error(`Trainer: select metric ${select.metric} is not in the eval row`);
+  return select.mode === 'max' ? -v : v;
 }
 
 /** The count and the numerator of every ratio metric (what to fetch besides the loss). */

@@ -5,8 +5,13 @@
  * up here as a changed number. Quality itself (how many probes hold a sensible answer) is reported in each model
  * card and the README, not asserted: the shipped models are still short of the quality goal.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { accuracy, argmax, macroF1 } from '../../src/eval/classification-metrics.js';
+import { Classifier } from '../../src/infer/classifier.js';
 import { evaluateMaskedLmFolder } from '../../src/eval/masked-lm.js';
 import { FillMask } from '../../src/infer/fill-mask.js';
 import { SafetensorsFile } from '../../src/model/safetensors.js';
@@ -14,7 +19,10 @@ import { REPO } from '../reference/python.js';
 
 const MODELS = join(REPO, 'models');
 const SAMPLE = join(REPO, 'datasets', 'corpus-heldout.csv');
-const shipped = existsSync(MODELS) ? readdirSync(MODELS).filter((n) => existsSync(join(MODELS, n, 'eval.json'))).sort() : [];
+const all = existsSync(MODELS) ? readdirSync(MODELS).filter((n) => existsSync(join(MODELS, n, 'eval.json'))).sort() : [];
+const architecture = (n: string) => JSON.parse(readFileSync(join(MODELS, n, 'config.json'), 'utf8')).architectures[0] as string;
+const shipped = all.filter((n) => architecture(n) === 'BertForMaskedLM');
+const classifiers = all.filter((n) => architecture(n) === 'BertForSequenceClassification');
 
 interface Recorded {
   eval: { seqLen: number; batchSize: number; seed: number };
@@ -22,8 +30,9 @@ interface Recorded {
   probes: { text: string; answers: string[]; top5: string[]; hit: boolean }[];
 }
 
-test('models/ ships compactlm-mini and compactlm-tiny', () => {
+test('models/ ships compactlm-mini, compactlm-tiny and compactlm-mini-sentiment', () => {
   expect(shipped).toEqual(expect.arrayContaining(['compactlm-mini', 'compactlm-tiny']));
+  expect(classifiers).toEqual(expect.arrayContaining(['compactlm-mini-sentiment']));
 });
 
 describe.each(shipped)('models/%s', (name) => {
@@ -63,4 +72,40 @@ describe.each(shipped)('models/%s', (name) => {
     }
     for (const p of recorded.probes) expect(p.hit).toBe(p.top5.some((t) => p.answers.includes(t)));
   });
+});
+
+/** The test split the classifiers were evaluated on (recorded in eval.json), rebuilt with `compactlm split`. */
+describe.each(classifiers)('models/%s (classifier)', (name) => {
+  const dir = join(MODELS, name);
+  const recorded = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')) as {
+    label_names: Record<string, string>; report: { n: number; accuracy: number; macro_f1: number; labels: string[] };
+  };
+  let tmp: string;
+  beforeAll(() => { tmp = mkdtempSync(join(tmpdir(), 'shipped-classifier-')); });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  test('a float16 BertForSequenceClassification folder with label names and a card', () => {
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ torch_dtype: 'float16', architectures: ['BertForSequenceClassification'], problem_type: 'single_label_classification' });
+    expect(Object.values(config.id2label)).toEqual(recorded.report.labels);
+    for (const f of ['tokenizer.json', 'vocab.txt', 'README.md']) expect(existsSync(join(dir, f))).toBe(true);
+  });
+
+  test('reproduces its recorded test accuracy and macro-F1 on the rebuilt split', async () => {
+    const r = spawnSync(process.execPath, [join(REPO, 'dist/cli/main.js'), 'split', join(REPO, 'datasets/sentiment.csv'), '--out', join(tmp, 'split'),
+      '--ratios', '0.7,0.15,0.15', '--stratify', 'label', '--seed', '42'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const rows = parse(readFileSync(join(tmp, 'split', 'test.csv')), { columns: true }) as Array<{ text: string; label: string }>;
+    expect(rows).toHaveLength(recorded.report.n);
+    const clf = await Classifier.load(dir, { maxLength: 128, threads: 1 });
+    try {
+      const labels = recorded.report.labels;
+      const yTrue = rows.map((x) => labels.indexOf(recorded.label_names[x.label] ?? x.label));
+      const yPred = (await clf.predict(rows.map((x) => x.text))).map((p) => argmax(p));
+      expect(Math.abs(accuracy(yTrue, yPred) - recorded.report.accuracy)).toBeLessThanOrEqual(1 / rows.length); // a near-tie may flip
+      expect(Math.abs(macroF1(yTrue, yPred, labels.length) - recorded.report.macro_f1)).toBeLessThan(0.01);
+    } finally {
+      await clf.close();
+    }
+  }, 120_000);
 });

@@ -33,7 +33,9 @@ describeWithPython('shipped models in Hugging Face transformers', (python) => {
     const r = result.models.find((m) => m.dir === join(MODELS, name))!;
     for (const k of ['missing_keys', 'unexpected_keys', 'mismatched_keys']) expect([k, r.loading_info[k] ?? []]).toEqual([k, []]);
     expect(r.hf_ids).toEqual(ids);
-    const model = await EncoderModel.load(join(MODELS, name), { output: 'logits', threads: 1 });
+    const config = JSON.parse(readFileSync(join(MODELS, name, 'config.json'), 'utf8'));
+    const classifier = config.architectures[0] === 'BertForSequenceClassification';
+    const model = await EncoderModel.load(join(MODELS, name), { output: 'logits', classifier, threads: 1 });
     try {
       const { data } = await model.run([ids]);
       const buf = readFileSync(join(tmp, `${name}.f32`));

@@ -1,4 +1,5 @@
-"""Loads each shipped model (float16 safetensors) with Hugging Face transformers and writes float32 logits.
+"""Loads each shipped model (float16 safetensors) with Hugging Face transformers (the class its config names) and
+writes float32 logits.
 
 Usage: python shipped_models.py <job.json> <result.json>
 job: {"models": [{"dir": ..., "input_ids": [[...]], "logits": "<out .f32>"}]}
@@ -8,15 +9,18 @@ import json
 import sys
 
 import torch
-from transformers import AutoTokenizer, BertForMaskedLM
+import transformers
+from transformers import AutoConfig, AutoTokenizer
 
 
 def main():
     job = json.load(open(sys.argv[1]))
     out = []
     for m in job["models"]:
-        default = BertForMaskedLM.from_pretrained(m["dir"])
-        model, info = BertForMaskedLM.from_pretrained(m["dir"], dtype=torch.float32, output_loading_info=True)
+        # The class its config.json names: BertForMaskedLM, or BertForSequenceClassification for a classifier.
+        cls = getattr(transformers, AutoConfig.from_pretrained(m["dir"]).architectures[0])
+        default = cls.from_pretrained(m["dir"])
+        model, info = cls.from_pretrained(m["dir"], dtype=torch.float32, output_loading_info=True)
         model.eval()
         ids = torch.tensor(m["input_ids"])
         with torch.no_grad():

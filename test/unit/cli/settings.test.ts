@@ -35,7 +35,7 @@ describe('one frozen settings object per command', () => {
   });
 
   test('distill: the bundled prose (from the package root) and runs/distill/<student>-from-<teacher>/ by default', async () => {
-    const s = await distillSettings({ ...TRAINING, teacher: 'bert-base-uncased', studentPreset: 'tiny', temperature: 2, alpha: 0.5, initFromTeacher: false }, 3);
+    const s = await distillSettings({ ...TRAINING, teacher: 'bert-base-uncased', studentPreset: 'tiny', temperature: 2, alpha: 0.5, initFromTeacher: false, task: 'mlm', maxLength: 128, epochs: 3 }, 3);
     expect(s.train).toBe(BUNDLED_PROSE);
     expect(BUNDLED_PROSE).toBe(join(PACKAGE_ROOT, 'datasets', 'prose.csv'));
     expect(s.out).toBe(join('runs', 'distill', 'tiny-from-bert-base-uncased'));

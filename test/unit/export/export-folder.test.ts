@@ -11,7 +11,7 @@ import { join, parse, relative } from 'node:path';
 import ort from 'onnxruntime-node';
 import { exportModel, irVersionFor, ONNX_MODEL_FILE, ONNX_QUANTIZED_FILE, TRANSFORMERS_JS_MAX_OPSET, type ExportSummary } from '../../../src/export/export-folder.js';
 import { compileStep } from '../../../src/model/step-compiler.js';
-import { batchFeeds, BUILTIN_VAL, loadValTexts, maskSample, verifyExport } from '../../../src/export/verify.js';
+import { batchFeeds, BUILTIN_VAL, loadValTexts, maskSample, verifyExport, type Verification } from '../../../src/export/verify.js';
 import { loadTokenizer } from '../../../src/tokenizer/tokenizer.js';
 import { UserError } from '../../../src/util/errors.js';
 import { makeConfig } from '../../../src/model/config.js';
@@ -85,7 +85,7 @@ describe('export folder', () => {
   });
 
   test('verification: fp32 equals the training graph to 1e-4; int8 agrees with fp32 on masked tokens', () => {
-    const v = summary.verification;
+    const v = summary.verification as Verification;
     expect(v.sentences).toBe(32);
     expect(v.fp32MaxAbsDiff).toBeLessThanOrEqual(1e-4);
     expect(v.fp32HiddenMaxAbsDiff).toBeLessThanOrEqual(1e-4);

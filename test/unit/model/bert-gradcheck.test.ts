@@ -8,7 +8,7 @@ import ort from 'onnxruntime-node';
 import { Graph } from '../../../src/onnx/graph.js';
 import { BertForMaskedLM } from '../../../src/model/bert.js';
 import { makeConfig } from '../../../src/model/config.js';
-import { mlmLoss, type MlmLossKind } from '../../../src/model/losses.js';
+import { mlmLoss } from '../../../src/model/losses.js';
 import { paramTable } from '../../../src/model/bert.js';
 import { Rng } from '../../../src/util/rng.js';
 import { fillKeepMask } from '../../../src/train/dropout-masks.js';
@@ -20,31 +20,45 @@ const config = makeConfig('tiny', {
 const [B, T, M] = [2, 6, 2];
 const COORDS = 3;
 
-async function gradCheck(kind: MlmLossKind) {
+type Case = 'ce' | 'focal' | 'classifier';
+const NUM_LABELS = 3;
+
+async function gradCheck(kind: Case) {
   const g = new Graph();
   const bert = new BertForMaskedLM(g, config, { batchSize: B, seqLen: T, dtype: 'float64', gelu: 'tanh', dropout: true });
-  const positions = g.input('masked_positions', 'int64', [B * M]);
-  const labels = g.input('masked_labels', 'int64', [B * M]);
-  const logits = bert.mlmLogits(g.gather(bert.encode(), positions));
-  const loss = mlmLoss(g, logits, labels, { kind });
+  let loss: ReturnType<typeof mlmLoss>;
+  let logits;
+  const extra: Record<string, ort.Tensor> = {};
+  if (kind === 'classifier') {
+    // Pooler + classifier dropout + Linear on the [CLS] rows, weighted CE (sample weights), one padding row.
+    logits = bert.classifierLogits(bert.pooler(bert.clsRows(bert.encode())), NUM_LABELS);
+    const weights = g.input('example_weight', 'float64', [B]);
+    loss = mlmLoss(g, logits, g.input('labels', 'int64', [B]), { weights });
+    extra.labels = i64([2, 0], [B]);
+    extra.example_weight = new ort.Tensor('float64', Float64Array.from([0.7, 1.9]), [B]);
+  } else {
+    const positions = g.input('masked_positions', 'int64', [B * M]);
+    const labels = g.input('masked_labels', 'int64', [B * M]);
+    logits = bert.mlmLogits(g.gather(bert.encode(), positions));
+    loss = mlmLoss(g, logits, labels, { kind });
+    extra.masked_positions = i64([1, 4, 7, 9], [B * M]); // rows of [B·T]; 9 is a real token of the padded sequence
+    extra.masked_labels = i64([5, 17, 2, kind === 'ce' ? -100 : 11], [B * M]);
+  }
+  const table = bert.specs;
   const grads = bert.gradients(logits, loss.dLogits);
   g.output(loss.loss, 'loss');
   for (const [name, d] of grads) g.output(d, `grad.${name}`);
   const full = await session(g.toBytes(), 'disabled');
   const lossOnly = await session(g.toBytes({ outputs: ['loss'] }), 'disabled');
 
-  const rng = new Rng(kind === 'ce' ? 1 : 2);
-  const feeds: Record<string, ort.Tensor> = {
-    ...batchFeeds(testBatch(config, B, T, 3)),
-    masked_positions: i64([1, 4, 7, 9], [B * M]), // rows of [B·T]; 9 is a real token of the padded sequence
-    masked_labels: i64([5, 17, 2, kind === 'ce' ? -100 : 11], [B * M]),
-  };
+  const rng = new Rng({ ce: 1, focal: 2, classifier: 3 }[kind]);
+  const feeds: Record<string, ort.Tensor> = { ...batchFeeds(testBatch(config, B, T, 3)), ...extra };
   for (const site of bert.dropoutSites) {
     const n = site.shape.reduce((a, b) => a * b, 1);
     feeds[site.name] = new ort.Tensor('bool', fillKeepMask(rng, new Uint8Array(n), site.keepProb), site.shape);
   }
   const params = new Map<string, Float64Array>();
-  for (const [name, w] of randomWeights(config, 5, 0.5)) {
+  for (const [name, w] of randomWeights(config, 5, 0.5, table)) {
     params.set(name, Float64Array.from(w));
     feeds[name] = new ort.Tensor('float64', params.get(name)!, bert.params.get(name)!.shape as number[]);
   }
@@ -54,7 +68,7 @@ async function gradCheck(kind: MlmLossKind) {
   const h = 1e-5;
   let checked = 0;
   let worst = { err: 0, at: '' };
-  for (const spec of paramTable(config)) {
+  for (const spec of table) {
     const data = params.get(spec.name)!;
     const grad = res[`grad.${spec.name}`].data as Float64Array;
     for (let k = 0; k < COORDS; k++) {
@@ -90,6 +104,15 @@ describe('BERT gradients vs float64 finite differences (every parameter)', () =>
 
   test('focal loss (α 1, γ 2)', async () => {
     const { worst } = await gradCheck('focal');
+    expect(worst.err).toBeLessThanOrEqual(1);
+  });
+
+  test('sequence classification: pooler, classifier dropout, weighted cross-entropy', async () => {
+    const { checked, worst } = await gradCheck('classifier');
+    const names = paramTable(config, (_g, bert) => bert.classifierLogits(bert.pooler(bert.clsRows(bert.encode())), NUM_LABELS)).map((p) => p.name);
+    expect(names.slice(-4)).toEqual(['bert.pooler.dense.weight', 'bert.pooler.dense.bias', 'classifier.weight', 'classifier.bias']);
+    expect(names.some((n) => n.startsWith('cls.'))).toBe(false);
+    expect(checked).toBe(names.length * COORDS);
     expect(worst.err).toBeLessThanOrEqual(1);
   });
 });

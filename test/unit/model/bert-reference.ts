@@ -5,6 +5,7 @@
 import ort from 'onnxruntime-node';
 import type { BertConfig } from '../../../src/model/config.js';
 import { paramTable } from '../../../src/model/bert.js';
+import type { ParamSpec } from '../../../src/model/params.js';
 import { Rng } from '../../../src/util/rng.js';
 
 export type Weights = Map<string, Float32Array>;
@@ -183,10 +184,10 @@ export function referenceForward(c: BertConfig, w: Weights, batch: RefBatch, o: 
 }
 
 /** Random weights that make every term matter (the HF init's std 0.02 would leave logits nearly flat). */
-export function randomWeights(c: BertConfig, seed: number, scale = 0.3): Weights {
+export function randomWeights(c: BertConfig, seed: number, scale = 0.3, table: readonly ParamSpec[] = paramTable(c)): Weights {
   const rng = new Rng(seed);
   const w: Weights = new Map();
-  for (const p of paramTable(c)) {
+  for (const p of table) {
     const n = p.shape.reduce((a, b) => a * b, 1);
     const isLnWeight = p.name.endsWith('LayerNorm.weight');
     w.set(p.name, Float32Array.from({ length: n }, () => (isLnWeight ? 1 : 0) + scale * (2 * rng.next() - 1)));

@@ -19,24 +19,24 @@ describe('Checkpoints', () => {
   test('keeps the last K plus the best by validation loss; index.json says so', async () => {
     const ckpts = new Checkpoints(run, { keep: 3 });
     const losses = [5, 4, 3.5, 3.9, 3.8, 3.7];
-    for (let k = 0; k < losses.length; k++) await ckpts.save(100 * (k + 1), files(100 * (k + 1)), { valLoss: losses[k] });
+    for (let k = 0; k < losses.length; k++) await ckpts.save(100 * (k + 1), files(100 * (k + 1)), { score: losses[k] });
     const names = (await fsp.readdir(ckpts.dir)).sort();
     expect(names).toEqual(['index.json', 'step-000300', 'step-000400', 'step-000500', 'step-000600']);
     expect(await ckpts.index()).toEqual({
       latest: 'step-000600',
       best: 'step-000300',
-      bestValLoss: 3.5,
+      bestScore: 3.5,
       checkpoints: [
-        { name: 'step-000300', step: 300, valLoss: 3.5 },
-        { name: 'step-000400', step: 400, valLoss: 3.9 },
-        { name: 'step-000500', step: 500, valLoss: 3.8 },
-        { name: 'step-000600', step: 600, valLoss: 3.7 },
+        { name: 'step-000300', step: 300, score: 3.5 },
+        { name: 'step-000400', step: 400, score: 3.9 },
+        { name: 'step-000500', step: 500, score: 3.8 },
+        { name: 'step-000600', step: 600, score: 3.7 },
       ],
     });
     expect((await latestCheckpoint(run))!.step).toBe(600);
     expect((await new Checkpoints(run).best())!.step).toBe(300);
     // a new best replaces the old one, which then rotates out
-    await ckpts.save(700, files(700), { valLoss: 3.0 });
+    await ckpts.save(700, files(700), { score: 3.0 });
     expect((await ckpts.list()).map((c) => c.step)).toEqual([500, 600, 700]);
     expect((await ckpts.index())!.best).toBe('step-000700');
     // saves without a validation loss never become best
@@ -45,7 +45,7 @@ describe('Checkpoints', () => {
   });
 
   test('files come back byte for byte, with sizes in checkpoint.json', async () => {
-    const info = await new Checkpoints(run).save(42, files(42), { valLoss: 1.25 });
+    const info = await new Checkpoints(run).save(42, files(42), { score: 1.25 });
     expect(info.name).toBe(checkpointName(42));
     expect(info.name).toBe('step-000042');
     const latest = (await latestCheckpoint(run))!;
@@ -57,13 +57,13 @@ describe('Checkpoints', () => {
 
   test('temp folders and incomplete step folders are ignored, and the next save removes leftovers', async () => {
     const ckpts = new Checkpoints(run);
-    await ckpts.save(10, files(10), { valLoss: 2 });
+    await ckpts.save(10, files(10), { score: 2 });
     // an interrupted save: the temp folder has a partial file, no checkpoint.json
     const tmp = join(ckpts.dir, '.tmp-step-000020-12345');
     await fsp.mkdir(tmp);
     await fsp.writeFile(join(tmp, 'weights.bin'), new Uint8Array(3));
     // a step folder whose file was truncated behind our back, and one without its checkpoint.json
-    await ckpts.save(30, files(30), { valLoss: 1 });
+    await ckpts.save(30, files(30), { score: 1 });
     await fsp.truncate(join(ckpts.dir, 'step-000030', 'weights.bin'), 10);
     await fsp.mkdir(join(ckpts.dir, 'step-000040'));
     expect((await latestCheckpoint(run))!.step).toBe(10);
@@ -76,11 +76,11 @@ describe('Checkpoints', () => {
 
   test('re-saving a step (resumed from an earlier checkpoint) replaces it; no temp files remain', async () => {
     const ckpts = new Checkpoints(run, { keep: 2 });
-    await ckpts.save(5, files(5), { valLoss: 9 });
-    await ckpts.save(5, { 'weights.bin': new Uint8Array([1, 2, 3]) }, { valLoss: 8 });
+    await ckpts.save(5, files(5), { score: 9 });
+    await ckpts.save(5, { 'weights.bin': new Uint8Array([1, 2, 3]) }, { score: 8 });
     const latest = (await latestCheckpoint(run))!;
     expect(latest.files).toEqual({ 'weights.bin': 3 });
-    expect(latest.valLoss).toBe(8);
+    expect(latest.score).toBe(8);
     expect((await fsp.readdir(ckpts.dir)).sort()).toEqual(['index.json', 'step-000005']);
     await expect(ckpts.save(6, { 'checkpoint.json': 'x' })).rejects.toThrow(/bad checkpoint file name/);
     await expect(ckpts.save(6, { '../x': 'x' })).rejects.toThrow(/bad checkpoint file name/);
@@ -94,7 +94,7 @@ describe('Checkpoints', () => {
       import { Checkpoints } from ${JSON.stringify(pathToFileURL(dist).href)};
       const c = new Checkpoints(process.argv[1], { keep: 2 });
       for (let step = 1; ; step++) {
-        await c.save(step, { 'weights.bin': new Uint8Array(1 << 20).fill(step & 255), 'state.json': JSON.stringify({ step }) }, { valLoss: 1 / step });
+        await c.save(step, { 'weights.bin': new Uint8Array(1 << 20).fill(step & 255), 'state.json': JSON.stringify({ step }) }, { score: 1 / step });
         process.stdout.write(step + '\\n');
       }`;
     let lastSeen = 0;

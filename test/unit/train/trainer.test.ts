@@ -64,7 +64,7 @@ describe('pretrain on a tiny BERT', () => {
     const evals = (await readMetrics(join(opts.out, 'metrics.jsonl'))).filter((r) => 'val_loss' in r);
     const best = evals.reduce((a, b) => ((b.val_loss as number) < (a.val_loss as number) ? b : a));
     expect(index.best).toBe(`step-${String(best.step).padStart(6, '0')}`);
-    expect(index.bestValLoss).toBe(best.val_loss);
+    expect(index.bestScore).toBe(best.val_loss); // pretrain selects by validation loss
     const state = JSON.parse(readFileSync(join(opts.out, 'training_state/trainer.json'), 'utf8'));
     expect(state.step).toBe(40);
   });
