@@ -21,10 +21,8 @@ node scripts/templated-bias.mjs --out $D --seed 42 --bias ${BIAS:-0.8} --train 1
 #    The reference: the same sentences in every split, names independent of the label in train too (same test.csv).
 node scripts/templated-bias.mjs --out $D0 --seed 42 --bias 0.5 --train 1800 --val 300 --test 600 > /dev/null
 mkdir -p $B
-# 2. Reweighing weights (a "weight" column). val gets one too, all exactly 1 on a balanced set: finetune reads
-#    --weight-column from --val as well (validation itself is unweighted).
+# 2. Reweighing weights of the training rows (a "weight" column); validation is unweighted.
 compactlm bias-report $D/train.csv $FAIR --weights $B/train.weighted.csv --report $B/train-bias.json
-compactlm bias-report $D/val.csv $FAIR --weights $B/val.weighted.csv
 # 3. Fine-tune compactlm-tiny without the weights (base), with them (rw), and on unbiased data (ref);
 # 4. evaluate each on the balanced test set.
 for S in $SEEDS; do
@@ -33,7 +31,7 @@ for S in $SEEDS; do
     if [ ! -f $M/model.safetensors ]; then
       case $V in
         base) DATA="--train $D/train.csv --val $D/val.csv" ;;
-        rw) DATA="--train $B/train.weighted.csv --val $B/val.weighted.csv --weight-column weight" ;;
+        rw) DATA="--train $B/train.weighted.csv --val $D/val.csv --weight-column weight" ;;
         ref) DATA="--train $D0/train.csv --val $D0/val.csv" ;;
       esac
       compactlm finetune --model models/compactlm-tiny $DATA --label-column label --out $M \

@@ -88,7 +88,7 @@ export function registerFinetune(program: Command): void {
     .option('--text-column <name>', 'column holding the text', nonEmpty, 'text')
     .option('--pair-column <name>', 'column holding a second text (sentence pairs: [CLS] text [SEP] pair [SEP])', nonEmpty)
     .requiredOption('--label-column <name>', 'column holding the label (read as a string; the label set is sorted)', nonEmpty)
-    .option('--weight-column <name>', 'column of per-example loss weights ≥ 0 (e.g. from `bias-report --weights-out`)', nonEmpty)
+    .option('--weight-column <name>', 'column of per-example loss weights ≥ 0 in --train (e.g. from `bias-report --weights`); validation is unweighted', nonEmpty)
     .requiredOption('--out <dir>', 'output folder: the classifier folder, metrics.jsonl, checkpoints/', nonEmpty)
     .option('--epochs <n>', 'passes over the training set', float(0, 1e6, { exclusiveMin: true }), 3)
     .option('--steps <n>', 'optimizer steps instead of --epochs', int(1, 1e9))

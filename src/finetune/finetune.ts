@@ -129,7 +129,7 @@ export async function loadLabeledData(o: FinetuneOptions, holdOutSeed: number, f
   checkTrainable(train.labels, o.train, o.labelColumn);
   let val: LabeledRows;
   if (o.val !== undefined) {
-    val = await readLabeledCsv(o.val, o);
+    val = await readLabeledCsv(o.val, { ...o, weightColumn: undefined }); // validation is unweighted
   } else {
     if (train.texts.length < 2) throw new UserError(`${o.train}: needs at least 2 rows to hold out a validation row (or pass --val)`);
     ({ train, val } = holdOutRows(train, new Rng(holdOutSeed)));

@@ -168,3 +168,13 @@ test('a text longer than --max-length is truncated and counted', () => {
   expect(json(r.stdout).truncated).toBe(4); // two in training, the same two in validation
   expect(json(r.stdout).seq_len).toBe(16);
 }, 60_000);
+
+test('--weight-column weighs the training rows only: --val needs no weight column', () => {
+  writeFileSync(join(dir, 'wtrain.csv'), 'text,label,weight\ngood film,pos,2\nbad film,neg,0.5\nfine film,pos,1\nawful film,neg,1\n');
+  writeFileSync(join(dir, 'wval.csv'), 'text,label\nnice,pos\nworse,neg\n');
+  const r = run(['finetune', '--model', model, '--train', 'wtrain.csv', '--val', 'wval.csv', '--weight-column', 'weight', '--label-column', 'label',
+    '--out', 'weighted', '--steps', '1', '--batch-size', '4', '--threads', '1', '--json']);
+  expect(r.stderr).not.toMatch(/error/i);
+  expect(r.status).toBe(0);
+  expect(json(r.stdout).val_examples).toBe(2);
+}, 60_000);
