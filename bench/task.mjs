@@ -7,14 +7,16 @@
 //   distill      that teacher distilled into a compactlm-tiny student (goal: ≤ 40% of the parameters, ≥ 95% of the
 //                accuracy); the 10%-parameter point needs a fine-tuned small/medium teacher, and CompactLM ships no
 //                pretrained small/medium encoder: reported as skipped
-//   int8         the student's export: label agreement int8 vs fp32 on the test split (goal ≥ 99%), p50 latency of
-//                one text int8 / fp32 (goal ≤ 0.5)
+//   int8         the student's and the teacher's exports: label agreement int8 vs fp32 on the test split (goal
+//                ≥ 99%), p50 latency of one test sentence int8 / fp32 (goal ≤ 0.5)
 //   speed        fine-tuning examples/s of mini at max length 128, batch 32 (rows of 128 tokens), with the PyTorch
 //                peer (transformers BertForSequenceClassification, same sizes, 2 threads) in the same run
+//   spam         the second bundled task, datasets/spam.csv (split 70/15/15, stratified): compactlm-tiny fine-tuned,
+//                next to the same baselines
 //   clinc150     in-scope accuracy of a classifier fine-tuned on ../shared/data/intent/clinc150 (skipped with a
 //                line where that folder is absent)
 //
-//   npm run bench -- task          env: BENCH_TASKS=sentiment,distill,int8,speed,clinc150  BENCH_THREADS=2
+//   npm run bench -- task          env: BENCH_TASKS=sentiment,distill,int8,speed,spam,clinc150  BENCH_THREADS=2
 //                                       BENCH_CLINC_MODEL=models/compactlm-mini BENCH_CLINC_EPOCHS=5
 // Prints one JSON line per task ({"bench":"task","task":...}); work files under runs/bench/task/ (git-ignored).
 import { spawnSync } from 'node:child_process';
@@ -27,7 +29,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
 const work = join(root, 'runs/bench/task');
 const threads = process.env.BENCH_THREADS ?? '2';
-const tasks = (process.env.BENCH_TASKS ?? 'sentiment,distill,int8,speed,clinc150').split(',');
+const tasks = (process.env.BENCH_TASKS ?? 'sentiment,distill,int8,speed,spam,clinc150').split(',');
 const shared = join(root, '..', 'shared', 'data');
 const env = { ...process.env, CI: '1' };
 
@@ -51,7 +53,6 @@ const data = join(work, 'sentiment');
 compactlm(['split', 'datasets/sentiment.csv', '--out', data, '--ratios', params.split_sentiment.ratios, '--stratify', 'label', '--seed', params.split_sentiment.seed]);
 const teacher = join(work, 'teacher');
 const student = join(work, 'student');
-const exported = join(work, 'student-export');
 const splitArgs = ['--train', join(data, 'train.csv'), '--val', join(data, 'val.csv'), '--label-column', 'label', '--threads', threads];
 
 if (tasks.includes('sentiment') || tasks.includes('distill') || tasks.includes('int8')) {
@@ -81,20 +82,24 @@ if (tasks.includes('distill') || tasks.includes('int8')) {
   });
 }
 if (tasks.includes('int8')) {
-  compactlm(['export', '--model', student, '--out', exported, '--val', join(data, 'val.csv'), '--threads', threads]);
-  const evalArgs = ['eval', '--model', exported, '--test', join(data, 'test.csv'), '--label-column', 'label', '--json'];
-  const [fp32, int8] = [JSON.parse(compactlm(evalArgs)), JSON.parse(compactlm([...evalArgs, '--int8']))];
-  // Label agreement: both precisions on every test text (JSONL in, one result line each).
-  const input = parse(readFileSync(join(data, 'test.csv')), { columns: true }).map((r) => JSON.stringify({ text: r.text })).join('\n') + '\n';
-  const labels = (extra) => compactlm(['infer', '--task', 'classify', '--model', exported, ...extra], input).trim().split('\n').map((l) => JSON.parse(l).label);
-  const [la, lb] = [labels([]), labels(['--int8'])];
-  const agree = la.filter((l, i) => l === lb[i]).length / la.length;
-  const lat = int8.latency_ms;
-  out({
-    task: 'int8', n: la.length, label_agreement: agree, fp32_accuracy: fp32.accuracy, int8_accuracy: int8.accuracy,
-    p50_ms: { fp32: lat.fp32.p50, int8: lat.int8.p50 }, p95_ms: { fp32: lat.fp32.p95, int8: lat.int8.p95 },
-    latency_ratio: lat.int8.p50 / lat.fp32.p50, goal_met: agree >= 0.99 && lat.int8.p50 / lat.fp32.p50 <= 0.5,
-  });
+  // Both classifiers' exports: the tiny student (what an edge device would run) and the mini teacher.
+  for (const [name, dir] of [['student (tiny)', student], ['teacher (mini)', teacher]]) {
+    const exp = `${dir}-export`;
+    compactlm(['export', '--model', dir, '--out', exp, '--val', join(data, 'val.csv'), '--threads', threads]);
+    const evalArgs = ['eval', '--model', exp, '--test', join(data, 'test.csv'), '--label-column', 'label', '--json'];
+    const [fp32, int8] = [JSON.parse(compactlm(evalArgs)), JSON.parse(compactlm([...evalArgs, '--int8']))];
+    // Label agreement: both precisions on every test text (JSONL in, one result line each).
+    const input = parse(readFileSync(join(data, 'test.csv')), { columns: true }).map((r) => JSON.stringify({ text: r.text })).join('\n') + '\n';
+    const labels = (extra) => compactlm(['infer', '--task', 'classify', '--model', exp, ...extra], input).trim().split('\n').map((l) => JSON.parse(l).label);
+    const [la, lb] = [labels([]), labels(['--int8'])];
+    const agree = la.filter((l, i) => l === lb[i]).length / la.length;
+    const lat = int8.latency_ms;
+    out({
+      task: 'int8', model: name, n: la.length, label_agreement: agree, fp32_accuracy: fp32.accuracy, int8_accuracy: int8.accuracy,
+      p50_ms: { fp32: lat.fp32.p50, int8: lat.int8.p50 }, p95_ms: { fp32: lat.fp32.p95, int8: lat.int8.p95 },
+      latency_ratio: lat.int8.p50 / lat.fp32.p50, goal_met: agree >= 0.99 && lat.int8.p50 / lat.fp32.p50 <= 0.5,
+    });
+  }
 }
 if (tasks.includes('speed')) {
   // Rows that fill 128 tokens: the held-out corpus sample's passages, labelled by source.
@@ -105,6 +110,17 @@ if (tasks.includes('speed')) {
   const peer = pytorchPeer();
   out({ task: 'speed', model: 'mini', batch_size: 32, max_length: s.seq_len, examples_per_s: s.examples_per_s, pytorch: peer,
     ratio_vs_pytorch: peer.examples_per_s ? s.examples_per_s / peer.examples_per_s : null });
+}
+if (tasks.includes('spam')) {
+  const spam = join(work, 'spam');
+  compactlm(['split', 'datasets/spam.csv', '--out', spam, '--ratios', '0.7,0.15,0.15', '--stratify', 'label', '--seed', '42']);
+  const dir = join(work, 'spam-tiny');
+  const s = lastJson(compactlm(['finetune', '--model', 'models/compactlm-tiny', '--train', join(spam, 'train.csv'), '--val', join(spam, 'val.csv'),
+    '--label-column', 'label', '--out', dir, '--epochs', '3', '--batch-size', '32', '--max-length', '128', '--lr', '3e-4', '--dropout', '0.1',
+    '--threads', threads, '--json']));
+  const e = JSON.parse(compactlm(['eval', '--model', dir, '--test', join(spam, 'test.csv'), '--train', join(spam, 'train.csv'), '--label-column', 'label', '--json']));
+  out({ task: 'spam', model: 'models/compactlm-tiny, fine-tuned', n: e.n, accuracy: e.accuracy, macro_f1: e.macro_f1, per_class: e.per_class,
+    majority: e.baselines.majority, bow_logreg: e.baselines.bow_logreg, truncated: s.truncated, fine_tune_seconds: s.seconds });
 }
 if (tasks.includes('clinc150')) {
   const clinc = join(shared, 'intent', 'clinc150');

@@ -69,8 +69,8 @@ const evals = [['teacher', json('runs/reports/eval-teacher.json')], ['student', 
 if (evals.length) {
   const pct = (x) => `${fmt(100 * x, 1)}%`;
   console.log(`Sentiment classifiers on the held-out test split (${evals[0][1].n} UCI sentences; runs/reports/eval-*.html):`);
-  console.log('  model                         accuracy   macro-F1   parameters');
-  const row = (name, m, params = '') => console.log(`  ${name.padEnd(28)}  ${pct(m.accuracy).padStart(8)}   ${fmt(m.macro_f1).padStart(8)}   ${params}`);
+  console.log(`  ${'model'.padEnd(38)}  accuracy   macro-F1   parameters`);
+  const row = (name, m, params = '') => console.log(`  ${name.padEnd(38)}  ${pct(m.accuracy).padStart(8)}   ${fmt(m.macro_f1).padStart(8)}   ${params}`);
   for (const [who, r] of evals) row(`${who} (${who === 'teacher' ? 'compactlm-mini, fine-tuned' : 'compactlm-tiny, distilled'})`, r, r.model.parameters.toLocaleString('en-US'));
   const base = evals[0][1].baselines;
   row('majority label', base.majority);

@@ -58,7 +58,7 @@ describe.each(shipped)('models/%s', (name) => {
     expect(m.tokens).toBe(recorded.heldout_sample.tokens);
     expect(Math.abs(m.val_loss - recorded.heldout_sample.val_loss)).toBeLessThan(1e-3);
     expect(Math.abs(m.val_mlm_acc - recorded.heldout_sample.val_mlm_acc)).toBeLessThanOrEqual(2 / m.tokens); // a tie may flip
-  });
+  }, 300_000);
 
   test('fill-mask probes: the recorded top 5 (the card reports how many hold an expected answer)', async () => {
     const fm = await FillMask.load(dir);
