@@ -50,10 +50,17 @@ export interface LatencyMs {
   p95: number;
 }
 
+/**
+ * bias-report's metrics on the test set and the predictions: disparate_impact and statistical_parity_difference
+ * are of the true labels (the data), EOD/AOD of the predictions; predicted_disparate_impact and
+ * predicted_statistical_parity_difference are AIF360 ClassificationMetric's, of the predictions' selection rates.
+ */
 export interface EvalBias extends BiasMetrics {
   protected: string;
   privileged: string;
   favorable: string;
+  predicted_disparate_impact: number | null;
+  predicted_statistical_parity_difference: number | null;
 }
 
 export interface ClassificationReport {
@@ -180,7 +187,12 @@ function biasGroups(o: NonNullable<ClassifyEvalOptions['bias']>, groups: readonl
 function evalBias(g: BiasGroups, groups: readonly string[], yTrue: Int32Array, yPred: Int32Array, labels: readonly string[]): EvalBias {
   const m = biasMetrics(predictionBiasCounts(groups, yTrue, yPred, g.favorable, g.privileged), true);
   for (const w of m.warnings) log().warn(`bias: ${w}`);
-  return { protected: g.protected, privileged: g.privileged, favorable: labels[g.favorable], ...m };
+  const [priv, unpriv] = [m.groups.privileged.selection_rate ?? null, m.groups.unprivileged.selection_rate ?? null];
+  return {
+    protected: g.protected, privileged: g.privileged, favorable: labels[g.favorable], ...m,
+    predicted_disparate_impact: priv === null || unpriv === null || priv === 0 ? null : unpriv / priv,
+    predicted_statistical_parity_difference: priv === null || unpriv === null ? null : unpriv - priv,
+  };
 }
 
 function exportHasBoth(dir: string): boolean {

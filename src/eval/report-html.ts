@@ -94,6 +94,8 @@ function biasSection(r: ClassificationReport): string {
   const metrics: [string, number | null | undefined][] = [
     ['equal opportunity difference (TPR unpriv − priv)', b.equal_opportunity_difference],
     ['average odds difference', b.average_odds_difference],
+    ['disparate impact of the predictions', b.predicted_disparate_impact],
+    ['statistical parity difference of the predictions', b.predicted_statistical_parity_difference],
     ['disparate impact (true labels)', b.disparate_impact],
     ['statistical parity difference (true labels)', b.statistical_parity_difference],
   ];

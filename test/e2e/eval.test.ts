@@ -140,6 +140,9 @@ describe('eval --task classify on a fine-tuned model folder', () => {
       disparate_impact: expected.disparate_impact, statistical_parity_difference: expected.statistical_parity_difference,
       equal_opportunity_difference: expected.equal_opportunity_difference, average_odds_difference: expected.average_odds_difference,
       groups: expected.groups, warnings: expected.warnings,
+      // AIF360 ClassificationMetric: of the predictions' selection rates
+      predicted_disparate_impact: expected.groups.unprivileged.selection_rate / expected.groups.privileged.selection_rate,
+      predicted_statistical_parity_difference: expected.groups.unprivileged.selection_rate - expected.groups.privileged.selection_rate,
     });
   });
 

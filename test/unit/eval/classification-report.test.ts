@@ -138,6 +138,8 @@ describe('evaluateClassification (stand-in classifier with fixed probabilities)'
       average_odds_difference: expected.average_odds_difference,
       groups: expected.groups,
       warnings: expected.warnings,
+      predicted_disparate_impact: expected.groups.unprivileged.selection_rate! / expected.groups.privileged.selection_rate!,
+      predicted_statistical_parity_difference: expected.groups.unprivileged.selection_rate! - expected.groups.privileged.selection_rate!,
     });
     expect(Object.keys(r)).toContain('bias');
   });
