@@ -24,6 +24,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
+import YAML from 'yaml';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
@@ -35,15 +36,12 @@ const env = { ...process.env, CI: '1' };
 
 const out = (o) => console.log(JSON.stringify({ bench: 'task', ...o }));
 function compactlm(args, input) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env, input, maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [cli, ...args.map(String)], { cwd: root, encoding: 'utf8', env, input, maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`compactlm ${args.join(' ')} failed (${r.status}): ${r.stderr.trim().split('\n').pop()}`);
   return r.stdout;
 }
 const lastJson = (s) => JSON.parse(s.trim().split('\n').pop());
-const params = Object.fromEntries(readFileSync(join(root, 'params.yaml'), 'utf8').split(/\n(?=\S)/).map((block) => {
-  const [head, ...lines] = block.split('\n');
-  return [head.replace(/:.*/, ''), Object.fromEntries(lines.map((l) => l.match(/^\s+(\w+):\s*("?)([^"#]*)\2/)).filter(Boolean).map((m) => [m[1], m[3].trim()]))];
-}));
+const params = YAML.parse(readFileSync(join(root, 'params.yaml'), 'utf8'));
 const ft = params.finetune;
 const dt = params.distill_task;
 

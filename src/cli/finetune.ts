@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { CLASS_WEIGHTS, finetune, type ClassWeights, type FinetuneOptions } from '../finetune/finetune.js';
+import { CLASS_WEIGHTS, finetune, type FinetuneOptions } from '../finetune/finetune.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, installedDefaultModel } from '../model/default-model.js';
 import { DEVICES, type Device } from '../runtime/session.js';
-import { SCHEDULE_KINDS, type ScheduleKind } from '../train/schedule.js';
+import { SCHEDULE_KINDS } from '../train/schedule.js';
 import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
 import { UserError } from '../util/errors.js';
 import { choice, example, float, frozen, given, globals, int, nonEmpty, refuseOverwritingInputs, usageError } from './options.js';
@@ -10,38 +10,17 @@ import { checkModelFolder, checkResume, warmupSteps, warmupValue } from './train
 
 const TASKS = ['classify'] as const;
 
-interface FinetuneFlags {
+/** What commander parses: the library's options, with the defaults filled in and a few resolved later. */
+type FinetuneFlags = Omit<FinetuneOptions, 'model' | 'epochs' | 'seed' | 'resume' | 'resetHead' | 'device'> & {
   model?: string;
   task: (typeof TASKS)[number];
-  train: string;
-  val?: string;
-  textColumn: string;
-  pairColumn?: string;
-  labelColumn: string;
-  weightColumn?: string;
-  out: string;
   epochs: number;
-  steps?: number;
-  batchSize: number;
-  maxLength: number;
-  lr: number;
-  warmup: number;
-  schedule: ScheduleKind;
-  weightDecay: number;
-  classWeights: ClassWeights;
-  loss: 'ce' | 'focal';
-  earlyStop?: number;
-  evalEvery?: number;
-  saveEvery?: number;
-  stopAfter?: number;
+  seed?: number;
   resume: boolean;
   resetHead: boolean;
-  dropout?: number;
-  seed?: number;
   device: Device;
-  threads?: number;
   json: boolean;
-}
+};
 
 /** The checked, frozen settings `finetune` runs with. */
 export async function finetuneSettings(o: FinetuneFlags, seed: number, epochsGiven: boolean): Promise<Readonly<FinetuneOptions>> {

@@ -69,25 +69,32 @@ export function addRow(g: GroupCounts, favorable: boolean, predicted?: boolean):
 }
 
 /** One streaming pass over the CSV, counting per group. */
+export function emptyBiasCounts(): BiasCounts {
+  return { rows: 0, privileged: emptyCounts(), unprivileged: emptyCounts(), byValue: new Map(), byValueTruncated: false };
+}
+
+/** Counts one row: its group (privileged or not), its protected value (the first MAX_VALUES values), label and prediction. */
+export function countRow(counts: BiasCounts, value: string, privileged: boolean, favorable: boolean, predicted?: boolean): void {
+  counts.rows++;
+  addRow(privileged ? counts.privileged : counts.unprivileged, favorable, predicted);
+  let g = counts.byValue.get(value);
+  if (!g && counts.byValue.size < MAX_VALUES) counts.byValue.set(value, (g = emptyCounts()));
+  else if (!g) counts.byValueTruncated = true;
+  if (g) addRow(g, favorable, predicted);
+}
+
 export async function countBias(input: string, opts: BiasOptions): Promise<BiasCounts> {
   const columns = [opts.protected, opts.label, ...(opts.prediction === undefined ? [] : [opts.prediction])];
   const reader = await readCsv(input, { requireColumns: columns });
   const privileged = opts.privileged.trim();
   const favorable = opts.favorable.trim();
-  const counts: BiasCounts = {
-    rows: 0, privileged: emptyCounts(), unprivileged: emptyCounts(), byValue: new Map(), byValueTruncated: false,
-  };
+  const counts = emptyBiasCounts();
   const bar = progress('bias-report', 0, 'rows');
   for await (const { record } of reader.rows) {
     const value = record[opts.protected].trim();
     const fav = record[opts.label].trim() === favorable;
     const pred = opts.prediction === undefined ? undefined : record[opts.prediction].trim() === favorable;
-    counts.rows++;
-    addRow(value === privileged ? counts.privileged : counts.unprivileged, fav, pred);
-    let g = counts.byValue.get(value);
-    if (!g && counts.byValue.size < MAX_VALUES) counts.byValue.set(value, (g = emptyCounts()));
-    else if (!g) counts.byValueTruncated = true;
-    if (g) addRow(g, fav, pred);
+    countRow(counts, value, value === privileged, fav, pred);
     if (counts.rows % 10_000 === 0) bar.update(counts.rows);
   }
   bar.stop();

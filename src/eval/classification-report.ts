@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { addRow, biasMetrics, emptyCounts, MAX_VALUES, type BiasCounts, type BiasMetrics } from '../data/bias.js';
+import { biasMetrics, countRow, emptyBiasCounts, type BiasCounts, type BiasMetrics } from '../data/bias.js';
 import { ONNX_MODEL_FILE, ONNX_QUANTIZED_FILE } from '../export/export-folder.js';
 import type { TextClassifier } from '../infer/text-classifier.js';
 import { UserError } from '../util/errors.js';
@@ -142,17 +142,8 @@ export async function measureLatency(clf: TextClassifier, texts: readonly string
  * `favorable` (true) or its prediction; privileged = rows whose group is `privileged`.
  */
 export function predictionBiasCounts(groups: readonly string[], yTrue: ArrayLike<number>, yPred: ArrayLike<number>, favorable: number, privileged: string): BiasCounts {
-  const counts: BiasCounts = { rows: 0, privileged: emptyCounts(), unprivileged: emptyCounts(), byValue: new Map(), byValueTruncated: false };
-  groups.forEach((value, i) => {
-    const fav = yTrue[i] === favorable;
-    const pred = yPred[i] === favorable;
-    counts.rows++;
-    addRow(value === privileged ? counts.privileged : counts.unprivileged, fav, pred);
-    let g = counts.byValue.get(value);
-    if (!g && counts.byValue.size < MAX_VALUES) counts.byValue.set(value, (g = emptyCounts()));
-    else if (!g) counts.byValueTruncated = true;
-    if (g) addRow(g, fav, pred);
-  });
+  const counts = emptyBiasCounts();
+  groups.forEach((value, i) => countRow(counts, value, value === privileged, yTrue[i] === favorable, yPred[i] === favorable));
   return counts;
 }
 

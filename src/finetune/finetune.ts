@@ -24,12 +24,12 @@ import { argmax, macroF1 } from '../eval/classification-metrics.js';
 import { folderTokenizer } from '../infer/encoder-model.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { Checkpoints } from '../train/checkpoints.js';
-import type { EvalRow } from '../train/metrics.js';
+import { readMetrics, type EvalRow } from '../train/metrics.js';
 import { withDropout } from '../train/pretrain.js';
 import { writeRunFolder } from '../train/run-folder.js';
 import { makeSchedule, type ScheduleKind } from '../train/schedule.js';
 import { attachReporting } from '../train/reporting.js';
-import { Trainer, type BatchSource } from '../train/trainer.js';
+import { METRICS_FILE, Trainer, type BatchSource } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { Rng } from '../util/rng.js';
@@ -272,8 +272,7 @@ export function predictions(logits: Float32Array[], C: number, n: number): numbe
 
 /** The eval row of `step` in metrics.jsonl. */
 async function bestEval(out: string, step: number): Promise<EvalRow | null> {
-  const { readFile } = await import('node:fs/promises');
-  const rows = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, number>);
+  const rows = await readMetrics(join(out, METRICS_FILE));
   return (rows.filter((r) => r.step === step && 'val_loss' in r).pop() as EvalRow | undefined) ?? null;
 }
 

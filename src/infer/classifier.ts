@@ -22,6 +22,7 @@ import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
 import { argmax } from '../eval/classification-metrics.js';
 import { warnTruncated, type BatchTask, type Encoded } from './batches.js';
 import { EncoderModel, isExportFolder } from './encoder-model.js';
+import { softmax } from './fill-mask.js';
 import type { TextClassifier } from './text-classifier.js';
 
 export interface ClassifierLoadOptions extends SessionConfig {
@@ -100,22 +101,12 @@ export class Classifier implements TextClassifier {
   private async run(rows: number[][], typeRows?: number[][]): Promise<Float32Array[]> {
     const C = this.labels.length;
     const { data } = await this.model.run(rows, typeRows);
-    return rows.map((_, r) => softmax(data.subarray(r * C, (r + 1) * C)));
+    return rows.map((_, r) => Float32Array.from(softmax(data.subarray(r * C, (r + 1) * C))));
   }
 
   close(): Promise<void> {
     return this.model.close();
   }
-}
-
-/** Softmax in float64 (max-shifted), stored as float32. */
-export function softmax(logits: ArrayLike<number>): Float32Array {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
-  let sum = 0;
-  const e = Array.from(logits, (z) => Math.exp(z - max));
-  for (const v of e) sum += v;
-  return Float32Array.from(e, (v) => v / sum);
 }
 
 export function classification(labels: readonly string[], text: string, probs: Float32Array): Classification {

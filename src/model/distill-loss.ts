@@ -74,25 +74,37 @@ export function distillLoss(g: Graph, logits: Value, teacherLogits: Value, label
   return { loss, lossSum, count: ce.count, correct: ce.correct, dLogits, kd, ce: ce.loss };
 }
 
+/** A distillation Loss for the step compiler: `inputs` declares the labels and teacher logits it reads. */
+function stepLoss(o: DistillLossOptions, m: Pick<Loss, 'countName' | 'ratios' | 'perplexity'> & {
+  correct: string;
+  inputs: (...a: Parameters<Loss['build']>) => { labels: Value; teacher: Value };
+}): Loss {
+  const opts = checkDistillOptions(o);
+  return {
+    name: `distill(T=${opts.temperature}, alpha=${opts.alpha})`,
+    countName: m.countName,
+    ratios: m.ratios,
+    perplexity: m.perplexity,
+    build(g, logits, shape, config) {
+      const { labels, teacher } = m.inputs(g, logits, shape, config);
+      const l = distillLoss(g, logits, teacher, labels, opts);
+      return { loss: l.loss, lossSum: l.lossSum, count: l.count, sums: { [m.correct]: l.correct }, dLogits: l.dLogits };
+    },
+  };
+}
+
 /**
  * The distillation loss for the step compiler: inputs `masked_labels` int64 [B·M] and `teacher_logits` float32
  * [B·M, V] (the teacher's logits at the same gathered positions, fed by the batch source); metrics as the MLM loss.
  */
 export function distillationLoss(o: DistillLossOptions = {}): Loss {
-  const opts = checkDistillOptions(o);
-  return {
-    name: `distill(T=${opts.temperature}, alpha=${opts.alpha})`,
-    countName: 'mlm_count',
-    ratios: { mlm_acc: 'mlm_correct' },
-    perplexity: true,
-    build(g, logits, shape, config) {
+  return stepLoss(o, {
+    countName: 'mlm_count', ratios: { mlm_acc: 'mlm_correct' }, perplexity: true, correct: 'mlm_correct',
+    inputs: (g, _logits, shape, config) => {
       const n = shape.batchSize * shape.maxPredictions;
-      const labels = g.input('masked_labels', 'int64', [n]);
-      const teacher = g.input('teacher_logits', 'float32', [n, config.vocab_size]);
-      const l = distillLoss(g, logits, teacher, labels, opts);
-      return { loss: l.loss, lossSum: l.lossSum, count: l.count, sums: { mlm_correct: l.correct }, dLogits: l.dLogits };
+      return { labels: g.input('masked_labels', 'int64', [n]), teacher: g.input('teacher_logits', 'float32', [n, config.vocab_size]) };
     },
-  };
+  });
 }
 
 /**
@@ -101,18 +113,11 @@ export function distillationLoss(o: DistillLossOptions = {}): Loss {
  * classification loss (cls_count, accuracy).
  */
 export function classifierDistillationLoss(o: DistillLossOptions = {}): Loss {
-  const opts = checkDistillOptions(o);
-  return {
-    name: `distill(T=${opts.temperature}, alpha=${opts.alpha})`,
-    countName: 'cls_count',
-    ratios: { accuracy: 'cls_correct' },
-    perplexity: false,
-    build(g, logits, shape) {
-      const labels = g.input('labels', 'int64', [shape.batchSize]);
+  return stepLoss(o, {
+    countName: 'cls_count', ratios: { accuracy: 'cls_correct' }, perplexity: false, correct: 'cls_correct',
+    inputs: (g, logits, shape) => {
       g.input('example_weight', 'float32', [shape.batchSize]); // fed by the classifier batches; distillation weighs rows equally
-      const teacher = g.input('teacher_logits', 'float32', [shape.batchSize, logits.shape[1]]);
-      const l = distillLoss(g, logits, teacher, labels, opts);
-      return { loss: l.loss, lossSum: l.lossSum, count: l.count, sums: { cls_correct: l.correct }, dLogits: l.dLogits };
+      return { labels: g.input('labels', 'int64', [shape.batchSize]), teacher: g.input('teacher_logits', 'float32', [shape.batchSize, logits.shape[1]]) };
     },
-  };
+  });
 }
