@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { biasReport, type BiasOptions, type BiasReport, type GroupStats } from '../data/bias.js';
 import { biasHtml } from '../data/bias-html.js';
 import { reweighingWeights, writeReweighted, type ReweighingWeights } from '../data/reweighing.js';
-import { checkOutputDir } from '../data/csv.js';
+import { checkOutputFile } from '../data/csv.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
@@ -82,12 +82,17 @@ export function registerBiasReport(program: Command): void {
 }
 
 async function runBiasReport(s: Readonly<BiasReportSettings>): Promise<void> {
-  for (const out of [s.report, s.html, s.weights]) if (out !== undefined) await checkOutputDir(out);
+  for (const out of [s.report, s.html, s.weights]) if (out !== undefined) await checkOutputFile(out);
   const opts: BiasOptions = {
     protected: s.protected, label: s.label, privileged: s.privileged, favorable: s.favorable,
     ...(s.prediction !== undefined ? { prediction: s.prediction } : {}),
   };
   const { report, counts } = await biasReport(s.input, opts);
+  if (s.failBelow !== undefined && report.disparate_impact === null) {
+    // The gate cannot be evaluated: one line with the reason (the warnings say the same thing three ways).
+    const why = report.warnings.find((w) => w.startsWith('disparate_impact is null: '))?.slice('disparate_impact is null: '.length);
+    throw new UserError(`${s.input}: disparate impact is undefined${why ? ` (${why})` : ''}, so --fail-below ${s.failBelow} cannot pass`, FAIL_BELOW_EXIT);
+  }
 
   // everything is computed before the first file is written, so a failure leaves no partial set of outputs
   let weights: ReweighingWeights | undefined;
@@ -111,10 +116,7 @@ async function runBiasReport(s: Readonly<BiasReportSettings>): Promise<void> {
 
   const di = report.disparate_impact;
   if (s.failBelow !== undefined) {
-    if (di === null) {
-      throw new UserError(`disparate impact is undefined (see warnings), so --fail-below ${s.failBelow} cannot pass`, FAIL_BELOW_EXIT);
-    }
-    if (di < s.failBelow) {
+    if (di !== null && di < s.failBelow) {
       throw new UserError(`disparate impact ${di.toFixed(4)} is below --fail-below ${s.failBelow} ` +
         `(${report.protected} = ${JSON.stringify(report.privileged)} is privileged)`, FAIL_BELOW_EXIT);
     }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { checkOutputDir } from '../data/csv.js';
+import { checkOutputFile } from '../data/csv.js';
 import { evaluateClassification, type ClassificationReport, type ClassifyEvalOptions } from '../eval/classification-report.js';
 import { evaluateMaskedLmFolder } from '../eval/masked-lm.js';
 import { classificationHtml } from '../eval/report-html.js';
@@ -54,7 +54,7 @@ export function evalSettings(o: EvalFlags, command: Command, seed: number): Read
   }
   if (o.report !== undefined && o.report === o.html) throw usageError(`--report and --html are the same file ${o.report}: give each output its own file`);
   const outputs = [['--report', o.report], ['--html', o.html]].filter((x): x is [string, string] => x[1] !== undefined);
-  const inputs = [{ what: '--test', path: o.test }, ...(o.train !== undefined ? [{ what: '--train', path: o.train }] : [])];
+  const inputs = [{ what: '--model', path: o.model }, { what: '--test', path: o.test }, ...(o.train !== undefined ? [{ what: '--train', path: o.train }] : [])];
   refuseOverwritingInputs(outputs.map(([what, path]) => ({ what, path })), inputs);
   const out: Outputs = { json: o.json, ...(o.report !== undefined ? { report: o.report } : {}), ...(o.html !== undefined ? { html: o.html } : {}) };
   const common = { model: o.model, test: o.test, textColumn: o.textColumn, batchSize: o.batchSize, seed };
@@ -125,7 +125,7 @@ mlm: task, test, n (masked tokens scored), loss, perplexity, masked_token_accura
 }
 
 async function runEval(s: Readonly<EvalSettings>): Promise<void> {
-  for (const out of [s.report, s.html]) if (out !== undefined) await checkOutputDir(out);
+  for (const out of [s.report, s.html]) if (out !== undefined) await checkOutputFile(out);
   let report: object;
   let summary: string;
   let html: string | undefined;

@@ -4,7 +4,7 @@ import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
 import { log } from '../util/log.js';
 import { progress, type Progress } from '../util/progress.js';
 import { DEFAULT_TEXT_COLUMN } from './defaults.js';
-import { addDeprecatedAlias, choice, example, float, frozen, globals, int, nonEmpty, preferAlias, refuseOutputFolderOverInputs, refuseOverwritingInputs, usageError } from './options.js';
+import { addDeprecatedAlias, choice, example, float, frozen, globals, int, nonEmpty, preferAlias, refuseOverwritingInputs, usageError } from './options.js';
 
 interface Flags {
   model?: string;
@@ -32,7 +32,7 @@ export function exportSettings(positional: string | undefined, o: Flags, command
   const modelDir = o.model ?? positional;
   if (modelDir === undefined) throw usageError('export: which model? pass --model <dir> (a folder from `compactlm pretrain` or `distill`)');
   const seqLen = preferAlias<number>(command, 'seqLen', 'maxLength', '--seq-len', '--max-length');
-  refuseOutputFolderOverInputs({ what: '--out', path: o.out }, [{ what: 'the model folder', path: modelDir }]);
+  refuseOverwritingInputs([{ what: '--out', path: o.out }], [{ what: 'the model folder', path: modelDir }]);
   if (o.val !== undefined) refuseOverwritingInputs([{ what: '--out', path: o.out }], [{ what: '--val', path: o.val }]);
   return frozen({
     modelDir,

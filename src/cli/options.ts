@@ -1,5 +1,3 @@
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { dirname, relative, resolve, sep } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
@@ -102,60 +100,5 @@ export function preferAlias<T>(cmd: Command, key: string, aliasKey: string, flag
   return o[aliasKey] as T;
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// No command destroys one of its inputs.
-
-function realpathOrResolve(p: string): string {
-  // An output that does not exist yet: resolve its folder (which may be a link) and keep the name.
-  try {
-    return realpathSync(p);
-  } catch {
-    try {
-      return resolve(realpathSync(dirname(resolve(p))), relative(dirname(resolve(p)), resolve(p)));
-    } catch {
-      return resolve(p);
-    }
-  }
-}
-
-/** The same file or folder (also through a symbolic or hard link). */
-export function samePath(a: string, b: string): boolean {
-  if (realpathOrResolve(a) === realpathOrResolve(b)) return true;
-  const sa = statSync(a, { throwIfNoEntry: false });
-  const sb = statSync(b, { throwIfNoEntry: false });
-  return !!sa && !!sb && sa.dev === sb.dev && sa.ino === sb.ino;
-}
-
-/** `inner` is `outer` or inside it. */
-export function isWithin(inner: string, outer: string): boolean {
-  const i = realpathOrResolve(inner);
-  const o = realpathOrResolve(outer);
-  return i === o || i.startsWith(o.endsWith(sep) ? o : o + sep);
-}
-
-export interface NamedPath {
-  /** How the user gave it: '-o raw.csv', 'the input', '--train'. */
-  what: string;
-  path: string;
-}
-
-/** Refuses an output that is one of the inputs (the same file, also through a link). */
-export function refuseOverwritingInputs(outputs: NamedPath[], inputs: NamedPath[]): void {
-  for (const out of outputs) {
-    for (const input of inputs) {
-      if (existsSync(out.path) && samePath(out.path, input.path)) {
-        throw usageError(`${out.what} ${out.path} is ${input.what} ${input.path}: choose another output (a command never overwrites its input)`);
-      }
-    }
-  }
-}
-
-/** Refuses an output folder that is, or contains, one of the inputs (it would be replaced or written into). */
-export function refuseOutputFolderOverInputs(out: NamedPath, inputs: NamedPath[]): void {
-  for (const input of inputs) {
-    if (existsSync(input.path) && isWithin(input.path, out.path)) {
-      const where = samePath(input.path, out.path) ? 'is' : 'contains';
-      throw usageError(`${out.what} ${out.path} ${where} ${input.what} ${input.path}: choose another output folder (a command never overwrites its input)`);
-    }
-  }
-}
+// No command destroys one of its inputs: the checks live in output-guard.ts.
+export { refuseOverwritingInputs, samePath, isWithin, type NamedPath } from './output-guard.js';

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { valueCounts } from '../data/value-counts.js';
 import { countsChartSpec, renderSvg, type CountBar } from '../data/charts.js';
-import { checkOutputDir } from '../data/csv.js';
+import { checkOutputFile } from '../data/csv.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { log } from '../util/log.js';
 import { addDeprecatedAlias, example, frozen, int, nonEmpty, preferAlias, refuseOverwritingInputs } from './options.js';
@@ -52,7 +52,7 @@ export function registerPlot(program: Command): void {
   addDeprecatedAlias(cmd, '--top <k>', TOP_K)
     .action(async (input: string, flags: Flags, command: Command) => {
       const s = plotSettings(input, flags, command);
-      await checkOutputDir(s.output);
+      await checkOutputFile(s.output);
       const counts = await valueCounts(s.input, s.column, { top: s.topK });
       const bars: CountBar[] = counts.top.map((c) => ({ label: c.value, count: c.count }));
       if (counts.other) bars.push({ label: '(other)', count: counts.other.count, other: true });

@@ -24,6 +24,7 @@ export async function pretrainSettings(o: PretrainFlags, seed: number): Promise<
   refuseOverwritingInputs([{ what: '--out', path: o.out }], [
     { what: '--train', path: o.train },
     ...(o.val !== undefined ? [{ what: '--val', path: o.val }] : []),
+    ...(o.init !== undefined ? [{ what: '--init', path: o.init }] : []),
   ]);
   await checkResume(training.out, training.resume, training.steps);
   return frozen({

@@ -6,7 +6,7 @@ import { MODEL_MAX_LENGTH, specialsCount } from '../tokenizer/truncate.js';
 import { log } from '../util/log.js';
 import { progress } from '../util/progress.js';
 import { DEFAULT_TEXT_COLUMN } from './defaults.js';
-import { addDeprecatedAlias, example, frozen, int, nonEmpty, preferAlias, refuseOutputFolderOverInputs, usageError } from './options.js';
+import { addDeprecatedAlias, example, frozen, int, nonEmpty, preferAlias, refuseOverwritingInputs, usageError } from './options.js';
 
 interface Flags {
   text?: string;
@@ -40,7 +40,7 @@ export function tokenizeSettings(input: string | undefined, o: Flags, command: C
   if (input === undefined) throw usageError(`tokenize: nothing to tokenize; ${USAGE}`);
   if (o.pair !== undefined) throw usageError('tokenize: --pair goes with --text, not with an input file');
   if (o.out === undefined) throw usageError(`tokenize: ${input}: --out <dir> is required with an input file`);
-  refuseOutputFolderOverInputs({ what: '--out', path: o.out }, [{ what: 'the input', path: input }]);
+  refuseOverwritingInputs([{ what: '--out', path: o.out }], [{ what: 'the input', path: input }]);
   return frozen({ mode: 'csv', input, textColumn: o.textColumn, out: o.out, seqLen, json: o.json });
 }
 

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../model/config.js';
 import { DEVICES, type Device } from '../runtime/session.js';
-import { latestCheckpoint } from '../train/checkpoints.js';
+import { Checkpoints, latestCheckpoint, nothingToResume } from '../train/checkpoints.js';
 import type { TrainingSettings } from '../train/pretrain.js';
 import { SCHEDULE_KINDS } from '../train/schedule.js';
 import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
 import { VOCAB_SIZE } from '../tokenizer/vocab.js';
+import { checkOutputFolder, refuseUnfinished } from '../util/output-manifest.js';
 import { DEFAULT_TEXT_COLUMN } from './defaults.js';
 import { choice, float, int, nonEmpty, usageError } from './options.js';
 
@@ -118,9 +119,16 @@ export function trainingSettings(f: TrainingFlags & { train: string; out: string
 /** A flag naming a model folder: one line when it has no config.json and model.safetensors. */
 export async function checkModelFolder(flag: string, dir: string | undefined): Promise<void> {
   if (dir === undefined) return;
+  refuseUnfinished(dir);
   for (const f of ['config.json', 'model.safetensors']) {
     if (!existsSync(join(dir, f))) throw usageError(`${flag} ${dir}: not a model folder (no ${f})`);
   }
+}
+
+async function resumePoint(out: string) {
+  const { checkpoint, damaged } = await new Checkpoints(out).resumable();
+  if (!checkpoint) throw nothingToResume(out, damaged);
+  return checkpoint;
 }
 
 /** Exactly one of two exclusive flags (or neither). */
@@ -142,12 +150,14 @@ export async function checkConfigFile(flag: string, path: string | undefined, se
 
 /** --resume needs a checkpoint in --out (not beyond --steps); without it, --out must not hold an earlier run's checkpoints. */
 export async function checkResume(out: string, resume: boolean, steps: number): Promise<void> {
-  const latest = await latestCheckpoint(out);
-  if (resume && !latest) throw usageError(`--resume: no checkpoint in ${join(out, 'checkpoints')} (start without --resume)`);
+  // A resume starts from the newest whole checkpoint (sizes and sha256 checked); damaged newer ones are WARNed.
+  const latest = resume ? (await resumePoint(out)) : await latestCheckpoint(out);
   if (!resume && latest) {
     throw usageError(`--out ${out}: already has checkpoints (latest ${latest.name}); pass --resume to continue that run or choose another --out`);
   }
   if (latest && latest.step > steps) {
     throw usageError(`--resume: the latest checkpoint (${latest.dir}) is at step ${latest.step}, beyond --steps ${steps}`);
   }
+  // A fresh run writes into a new or empty folder, or restarts its own run that was killed before a checkpoint.
+  if (!resume) checkOutputFolder('--out', out, 'training run', (m) => m.status !== 'complete');
 }

@@ -4,7 +4,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
 import { stringify, type Stringifier } from 'csv-stringify';
 import { tempPath } from '../util/atomic.js';
-import { atLine, UserError } from '../util/errors.js';
+import { atLine, fsError, UserError } from '../util/errors.js';
 
 /**
  * Streaming CSV in and out, shared by every data command: strict UTF-8, BOM and CRLF handled, quoted fields with
@@ -287,7 +287,10 @@ export class CsvWriter {
         reject(this.failure);
       };
       this.out.on('finish', resolve);
-      this.out.on('error', (e) => fail(new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
+      this.out.on('error', (e) => {
+        const worded = fsError(e, path, 'write');
+        fail(worded instanceof UserError ? worded : new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`));
+      });
       this.stringifier.on('error', fail);
     });
     this.finished.catch(() => {}); // surfaced by write/commit
@@ -319,7 +322,12 @@ export class CsvWriter {
 
   async commit(): Promise<void> {
     await this.finish();
-    await fsp.rename(this.tmp, this.path);
+    try {
+      await fsp.rename(this.tmp, this.path);
+    } catch (e) {
+      await fsp.rm(this.tmp, { force: true });
+      throw fsError(e, this.path, 'write');
+    }
   }
 
   async abort(): Promise<void> {
@@ -327,6 +335,12 @@ export class CsvWriter {
     this.out.destroy();
     await fsp.rm(this.tmp, { force: true });
   }
+}
+
+/** Fails early with one line if an output file's path is a folder or its folder does not exist. */
+export async function checkOutputFile(path: string): Promise<void> {
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new UserError(`${path}: is a folder: give the output a file name`);
+  await checkOutputDir(path);
 }
 
 /** Fails early with one line if the folder an output goes into does not exist. */
@@ -367,7 +381,7 @@ export async function mapCsv(opts: {
   onProgress?: (rowsIn: number, bytes: number, size: number) => void;
 }): Promise<MapCsvSummary> {
   const started = process.hrtime.bigint();
-  await checkOutputDir(opts.output);
+  await checkOutputFile(opts.output);
   const reader = await readCsv(opts.input, {
     requireColumns: opts.requireColumns,
     maxRecordBytes: opts.maxRecordBytes,

@@ -24,6 +24,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkOutputDir } from '../data/csv.js';
 import { commitFolder, tempSibling } from '../util/atomic.js';
+import { checkOutputFolder, checkReplaceable, writeManifest } from '../util/output-manifest.js';
 import { compileStep } from '../model/step-compiler.js';
 import { loadModelFolder, CONFIG_FILE } from '../model/checkpoint-folder.js';
 import { headFor } from '../model/architecture.js';
@@ -170,6 +171,7 @@ export async function exportModel(o: ExportOptions): Promise<ExportSummary> {
     };
     const { outDir: _, ...report } = summary;
     await fsp.writeFile(join(tmp, EXPORT_REPORT), `${JSON.stringify(report, null, 2)}\n`);
+    await writeManifest(tmp, { kind: 'export', command: 'export', status: 'complete' });
     await commitFolder(tmp, outDir);
     return summary;
   } catch (e) {
@@ -184,15 +186,14 @@ export function int8Agreement(v: Verification | ClassifierVerification): number 
   return 'top1Agreement' in v.int8 ? v.int8.top1Agreement : v.int8.labelAgreement;
 }
 
-/** The output folder may not exist yet, or be empty, or (with overwrite) be replaced. Its parent must exist. */
+/**
+ * The output folder may not exist yet, or be empty, or (with overwrite) be replaced when it is an export folder
+ * CompactLM wrote (its manifest says so). Its parent must exist.
+ */
 async function checkOutputTarget(outDir: string, overwrite: boolean): Promise<void> {
   await checkOutputDir(outDir);
-  const st = await fsp.stat(outDir).catch(() => null);
-  if (!st) return;
-  if (!st.isDirectory()) throw new UserError(`${outDir}: exists and is not a folder`);
-  if ((await fsp.readdir(outDir)).length > 0 && !overwrite) {
-    throw new UserError(`${outDir}: folder exists and is not empty (pass --overwrite to replace it)`);
-  }
+  if (overwrite) checkReplaceable('--out', outDir, 'export');
+  else checkOutputFolder('--out', outDir, 'export', () => false, 'pass --overwrite to replace it');
 }
 
 /** Tokenizer files: the model folder's own when it has all three, else CompactLM's bert-base-uncased ones. */

@@ -26,7 +26,7 @@ import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { Checkpoints } from '../train/checkpoints.js';
 import { readMetrics, type EvalRow } from '../train/metrics.js';
 import { withDropout } from '../train/pretrain.js';
-import { writeRunFolder } from '../train/run-folder.js';
+import { trainRun, writeRunFolder } from '../train/run-folder.js';
 import { makeSchedule, type ScheduleKind } from '../train/schedule.js';
 import { attachReporting } from '../train/reporting.js';
 import { METRICS_FILE, Trainer, type BatchSource } from '../train/trainer.js';
@@ -232,12 +232,14 @@ export async function trainClassifier(o: FinetuneOptions, run: ClassifierRun, t:
     step: (r) => `loss ${r.loss.toFixed(4)} lr ${r.lr.toExponential(2)} accuracy ${r.accuracy.toFixed(3)}`,
     eval: (r) => `val loss ${r.val_loss.toFixed(4)}, accuracy ${(100 * r.val_accuracy).toFixed(1)}%, macro-F1 ${r.val_macro_f1.toFixed(4)}`,
   });
-  const result = await trainer.run();
-
   // The saved model is the best checkpoint by validation macro-F1 (the last one when nothing was evaluated).
+  const bestParams = async (last: Map<string, Float32Array>) => {
+    const best = await new Checkpoints(o.out).best();
+    return best ? (await loadModelFolder(best.dir)).params : last;
+  };
+  const result = await trainRun(o.out, label, () => trainer.run(),
+    async (r) => writeRunFolder(o.out, config, { ...r, params: await bestParams(r.params) }, graphs));
   const best = await new Checkpoints(o.out).best();
-  const params = best ? (await loadModelFolder(best.dir)).params : result.params;
-  await writeRunFolder(o.out, config, { ...result, params }, graphs);
   const bestRow = best ? await bestEval(o.out, best.step) : result.lastEval;
   const seconds = (performance.now() - started) / 1000;
   const summary: FinetuneSummary = {

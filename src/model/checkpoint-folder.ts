@@ -10,6 +10,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { refuseUnfinished } from '../util/output-manifest.js';
 import { tempPath } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
@@ -175,6 +176,7 @@ function sameValues(a: Float32Array, b: Float32Array): boolean {
 export async function loadModelFolder(dir: string, opts: LoadModelFolderOptions = {}): Promise<LoadedModel> {
   const st = await fsp.stat(dir).catch(() => null);
   if (!st || !st.isDirectory()) throw new UserError(`${dir}: model folder not found`);
+  refuseUnfinished(dir);
   const config = await loadConfig(join(dir, CONFIG_FILE));
   const classifier = isClassifier(config);
   const { label, files } = await weightFiles(dir);

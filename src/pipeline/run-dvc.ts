@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -445,7 +445,12 @@ export async function runPipeline(o: RunOptions): Promise<number> {
     err(`pipeline: running stage ${s.name} (${reason})`);
     // What the command is about to read; hashed now, so a file edited while it runs does not pass as what ran.
     const before = stageEntry(p, s, { outs: false, cache });
-    for (const x of s.outs) mkdirSync(dirname(join(p.root, x)), { recursive: true });
+    // As DVC does: a stage's outputs are removed before it runs, so a rerun starts from nothing (a training run
+    // would otherwise find its old checkpoints).
+    for (const x of s.outs) {
+      rmSync(join(p.root, x), { recursive: true, force: true });
+      mkdirSync(dirname(join(p.root, x)), { recursive: true });
+    }
     for (const c of s.cmd) {
       err(`$ ${c}`);
       const code = await runShell(shellCommand(c), p.root);

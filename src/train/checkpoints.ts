@@ -2,7 +2,7 @@
  * Crash-safe training checkpoints in a run folder:
  *
  *   <run>/checkpoints/step-000100/   the trainer's files (weights, optimizer moments, state.json, …) plus
- *                                    checkpoint.json {step, score, files: {name: bytes}} written last
+ *                                    checkpoint.json {step, score, files: {name: bytes}, sha256: {name: hex}} written last
  *   <run>/checkpoints/index.json     {latest, best, bestScore, checkpoints: [{name, step, score}]}
  *
  *   const ckpts = new Checkpoints(runDir, { keep: 3 });
@@ -14,17 +14,20 @@
  * `step-*` folder is always complete; temp folders are ignored and removed by the next save. Old checkpoints are
  * renamed to `.trash-…` before being deleted, so a half-deleted folder never carries a checkpoint's name. The
  * folders themselves are the source of truth: latest/best are found by scanning them (and checking each file's
- * size against checkpoint.json); index.json is rewritten atomically after each save for people and tools.
+ * size against checkpoint.json); index.json is rewritten atomically after each save for people and tools. A resume
+ * reads `resumable()`: the newest checkpoint whose files also match their recorded sha256, with the damaged newer
+ * ones named (a disk error or a hand edit changes bytes without changing sizes).
  *
  * Each checkpoint records a selection `score`, lower is better: the validation loss, or e.g. −macro-F1 when the
  * trainer selects by a metric (trainer.ts `select`). Rotation keeps the last `keep` checkpoints plus the one with
  * the lowest score (ties: the earlier).
  * One trainer per run folder.
  */
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fsyncDir, writeFileAtomic, writeSynced } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { fsyncDir, track, writeFileAtomic, writeSynced } from '../util/atomic.js';
+import { fsError, UserError } from '../util/errors.js';
 
 export interface CheckpointInfo {
   name: string;
@@ -72,16 +75,23 @@ export class Checkpoints {
     await this.removeLeftovers();
 
     const name = checkpointName(step);
-    const tmp = join(this.dir, `.tmp-${name}-${process.pid}`);
-    await fsp.mkdir(tmp);
+    const tmp = track(join(this.dir, `.tmp-${name}-${process.pid}`));
     const sizes: Record<string, number> = {};
-    for (const [f, data] of Object.entries(files)) {
-      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      await writeSynced(join(tmp, f), bytes);
-      sizes[f] = bytes.byteLength;
+    const sha256: Record<string, string> = {};
+    try {
+      await fsp.mkdir(tmp);
+      for (const [f, data] of Object.entries(files)) {
+        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+        await writeSynced(join(tmp, f), bytes);
+        sizes[f] = bytes.byteLength;
+        sha256[f] = createHash('sha256').update(bytes).digest('hex');
+      }
+      await writeSynced(join(tmp, META), JSON.stringify({ step, score, files: sizes, sha256 }, null, 2) + '\n');
+      await fsyncDir(tmp);
+    } catch (e) {
+      await fsp.rm(tmp, { recursive: true, force: true }); // e.g. a full disk: no half checkpoint stays behind
+      throw fsError(e, join(this.dir, name), 'write');
     }
-    await writeSynced(join(tmp, META), JSON.stringify({ step, score, files: sizes }, null, 2) + '\n');
-    await fsyncDir(tmp);
 
     const final = join(this.dir, name);
     if (await exists(final)) await fsp.rename(final, join(this.dir, `.trash-${name}-${process.pid}`)); // re-saving a step after resuming earlier
@@ -109,6 +119,28 @@ export class Checkpoints {
       if (info) found.push(info);
     }
     return found.sort((a, b) => a.step - b.step);
+  }
+
+  /**
+   * The newest checkpoint whose files are all there with their recorded sizes and sha256 (checkpoints written
+   * before checksums were recorded are checked by size), and the newer ones that are damaged, newest first.
+   */
+  async resumable(): Promise<{ checkpoint: CheckpointInfo | null; damaged: { dir: string; problem: string }[] }> {
+    let entries: string[];
+    try {
+      entries = (await fsp.readdir(this.dir)).filter((n) => NAME.test(n)).sort().reverse();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { checkpoint: null, damaged: [] };
+      throw e;
+    }
+    const damaged: { dir: string; problem: string }[] = [];
+    for (const name of entries) {
+      const dir = join(this.dir, name);
+      const problem = await checkFiles(dir, name);
+      if (problem === null) return { checkpoint: (await readInfo(dir, name))!, damaged };
+      damaged.push({ dir, problem });
+    }
+    return { checkpoint: null, damaged };
   }
 
   async latest(): Promise<CheckpointInfo | null> {
@@ -160,6 +192,13 @@ export class Checkpoints {
   }
 }
 
+/** The error of a resume that finds no whole checkpoint (none at all, or every one damaged). */
+export function nothingToResume(runDir: string, damaged: { dir: string; problem: string }[]): UserError {
+  return new UserError(damaged.length
+    ? `${runDir}: no whole checkpoint to resume from (${damaged.length} damaged, the newest ${damaged[0].dir}: ${damaged[0].problem})`
+    : `${runDir}: nothing to resume (no checkpoint in ${join(runDir, 'checkpoints')}; start without --resume)`);
+}
+
 /** The newest complete checkpoint of a run folder, or null. */
 export async function latestCheckpoint(runDir: string): Promise<CheckpointInfo | null> {
   return new Checkpoints(runDir).latest();
@@ -191,6 +230,29 @@ async function readInfo(dir: string, name: string): Promise<CheckpointInfo | nul
     }
   }
   return { name, step: meta.step, dir, score: meta.score ?? null, files: meta.files };
+}
+
+/** What is wrong with a checkpoint folder (unreadable checkpoint.json, a missing, short or changed file), or null. */
+async function checkFiles(dir: string, name: string): Promise<string | null> {
+  let meta: { step: number; files: Record<string, number>; sha256?: Record<string, string> };
+  try {
+    meta = JSON.parse(await fsp.readFile(join(dir, META), 'utf8'));
+  } catch {
+    return `${META} is missing or not JSON`;
+  }
+  if (meta.step !== Number(NAME.exec(name)![1]) || typeof meta.files !== 'object' || meta.files === null) return `${META} does not describe ${name}`;
+  for (const [f, size] of Object.entries(meta.files)) {
+    let bytes: Buffer;
+    try {
+      bytes = await fsp.readFile(join(dir, f));
+    } catch {
+      return `${f} is missing`;
+    }
+    if (bytes.byteLength !== size) return `${f} has ${bytes.byteLength} bytes, ${size} were written`;
+    const want = meta.sha256?.[f];
+    if (want !== undefined && createHash('sha256').update(bytes).digest('hex') !== want) return `${f} does not match its sha256`;
+  }
+  return null;
 }
 
 async function exists(path: string): Promise<boolean> {

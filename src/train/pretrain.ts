@@ -41,7 +41,7 @@ import type { EvalRow } from './metrics.js';
 import { fixedEvalFeeds, MlmBatchSource, type MlmSourceState } from './mlm-batches.js';
 import type { PackedDataset } from './packing.js';
 import { attachReporting } from './reporting.js';
-import { writeRunFolder } from './run-folder.js';
+import { trainRun, writeRunFolder } from './run-folder.js';
 import { makeSchedule, type ScheduleKind } from './schedule.js';
 import { Trainer, type BatchSource, type StepGraphs } from './trainer.js';
 
@@ -207,8 +207,7 @@ export async function trainMaskedLm(o: PretrainOptions, spec: MaskedLmSpec): Pro
     step: (r) => `loss ${r.loss.toFixed(4)} lr ${r.lr.toExponential(2)} grad_norm ${r.grad_norm.toFixed(3)} ${Math.round(r.tokens_per_s)} tok/s`,
     eval: (r) => `val loss ${r.val_loss.toFixed(4)}, perplexity ${r.val_ppl.toFixed(2)}, masked-token accuracy ${(100 * r.val_mlm_acc).toFixed(1)}%`,
   });
-  const result = await trainer.run();
-  await writeRunFolder(o.out, config, result, steps.graphs);
+  const result = await trainRun(o.out, label, () => trainer.run(), (r) => writeRunFolder(o.out, config, r, steps.graphs));
 
   const e: EvalRow | null = result.lastEval;
   const summary: PretrainSummary = {

@@ -15,11 +15,25 @@ import { serializeSafetensors } from '../model/safetensors.js';
 import { compileStep, describeStep, type CompiledStep } from '../model/step-compiler.js';
 import { writeTokenizerFiles } from '../tokenizer/tokenizer-json.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { writeManifest } from '../util/output-manifest.js';
 import { OPTIMIZER_FILE, STATE_FILE, type StepGraphs, type TrainResult } from './trainer.js';
 
 export const TRAINING_STATE_DIR = 'training_state';
 export const ARTIFACTS_DIR = 'artifacts';
 export const ARTIFACT_FILES = { train: 'train_step.onnx', grad: 'grad_step.onnx', apply: 'apply_step.onnx', eval: 'eval.onnx', inference: 'model.onnx' } as const;
+
+/**
+ * Trains and writes a run folder under its manifest: "in progress" before the first write, "complete" after the
+ * last, so a killed run is never mistaken for a model (output-manifest.ts).
+ */
+export async function trainRun<R>(out: string, command: string, train: () => Promise<R>, write: (result: R) => Promise<void>): Promise<R> {
+  await fsp.mkdir(out, { recursive: true });
+  await writeManifest(out, { kind: 'training run', command, status: 'in progress' });
+  const result = await train();
+  await write(result);
+  await writeManifest(out, { kind: 'training run', command, status: 'complete' });
+  return result;
+}
 
 export async function writeRunFolder(out: string, config: BertConfig, result: TrainResult, graphs: StepGraphs): Promise<void> {
   await saveModelFolder(out, config, result.params, { writeExtraFiles: writeTokenizerFiles });

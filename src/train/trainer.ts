@@ -38,7 +38,7 @@ import { f32, scalarF32, type WireFeeds, type WireTensor } from '../runtime/wire
 import { WEIGHTS_FILE } from '../model/checkpoint-folder.js';
 import type { CompiledStep, IoSpec, StateTensor } from '../model/step-compiler.js';
 import { UserError } from '../util/errors.js';
-import { Checkpoints, latestCheckpoint, type CheckpointInfo } from './checkpoints.js';
+import { Checkpoints, nothingToResume, type CheckpointInfo } from './checkpoints.js';
 import { evalRow, MetricsLog, type EvalRow, type TrainRow } from './metrics.js';
 import type { Schedule } from './schedule.js';
 
@@ -186,9 +186,19 @@ export class Trainer extends EventEmitter {
     let moments: Map<string, Float32Array>;
     let resumedFrom: CheckpointInfo | null = null;
     if (o.resume) {
-      resumedFrom = await latestCheckpoint(o.runDir);
-      if (!resumedFrom) throw new UserError(`${o.runDir}: nothing to resume (no checkpoint in ${join(o.runDir, 'checkpoints')})`);
-      const state = JSON.parse(await fsp.readFile(join(resumedFrom.dir, STATE_FILE), 'utf8')) as TrainerState;
+      const { checkpoint, damaged } = await new Checkpoints(o.runDir).resumable();
+      for (const d of damaged) {
+        this.emit('warning', `checkpoint ${d.dir} is damaged (${d.problem}): ${checkpoint ? `resuming from step ${checkpoint.step} (${checkpoint.dir})` : 'trying an older one'}`);
+      }
+      if (!checkpoint) throw nothingToResume(o.runDir, damaged);
+      resumedFrom = checkpoint;
+      const statePath = join(resumedFrom.dir, STATE_FILE);
+      let state: TrainerState;
+      try {
+        state = JSON.parse(await fsp.readFile(statePath, 'utf8')) as TrainerState;
+      } catch (e) {
+        throw new UserError(`${statePath}: not a trainer state (${(e as Error).message})`);
+      }
       checkFingerprint(state.fingerprint, fingerprint, resumedFrom.dir);
       if (state.steps !== o.steps) {
         this.emit('warning', `resuming a run planned for ${state.steps} steps with --steps ${o.steps}: the learning-rate schedule changes from here on`);

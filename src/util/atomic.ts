@@ -5,19 +5,73 @@
  *   await writeFileAtomic(path, bytes);                     // file: temp + rename
  *   await writeFileAtomic(path, bytes, { durable: true });  // + fsync of the file and its folder (checkpoints)
  *   const tmp = tempSibling(dir);                           // folder: build in tmp, then commitFolder(tmp, dir)
+ *
+ * Temporaries are named `.<name>.tmp-<pid>[-<hex>]`. Each one this process makes is remembered, so a SIGINT or
+ * SIGTERM can remove them (removeTempsSync, called by the CLI's signal handler); those of an earlier process that
+ * was killed (its pid no longer runs) are removed by the next write of the same output (removeStaleTemps).
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { fsError } from './errors.js';
+
+const inFlight = new Set<string>();
 
 /** Temporary sibling of `path` (same folder, so the final rename is atomic). */
 export function tempPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  removeStaleTemps(path);
+  return track(join(dirname(path), `.${basename(path)}.tmp-${process.pid}`));
 }
 
 /** A unique temporary sibling name for a folder `dir` (several may be in flight in one process). */
 export function tempSibling(dir: string): string {
-  return join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  removeStaleTemps(dir);
+  return track(join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`));
+}
+
+/** Remembers a temporary path of this process (for removeTempsSync). */
+export function track(path: string): string {
+  inFlight.add(path);
+  return path;
+}
+
+/** Removes every temporary this process made that is still there (on SIGINT/SIGTERM, before exiting). */
+export function removeTempsSync(): void {
+  for (const p of inFlight) rmSync(p, { recursive: true, force: true });
+  inFlight.clear();
+}
+
+/**
+ * Removes the temporaries of `path` left by processes that no longer run (a kill -9, a power cut). A folder that
+ * commitFolder had moved aside (`.<name>.old.tmp-…`) is put back when `path` itself is missing: it is the last
+ * complete version.
+ */
+export function removeStaleTemps(path: string): void {
+  const dir = dirname(path);
+  const name = basename(path);
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const m = /^\.(.+)\.tmp-(\d+)(?:-[0-9a-f]+)?$/.exec(entry);
+    if (!m || (m[1] !== name && m[1] !== `${name}.old`) || pidRuns(Number(m[2]))) continue;
+    const stale = join(dir, entry);
+    if (m[1] !== name && !existsSync(path)) renameSync(stale, path);
+    else rmSync(stale, { recursive: true, force: true });
+  }
+}
+
+function pidRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Writes a whole file atomically; `durable` also fsyncs the file before the rename and the folder after it. */
@@ -29,7 +83,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     await fsp.rename(tmp, path);
   } catch (e) {
     await fsp.rm(tmp, { force: true });
-    throw e;
+    throw fsError(e, path, 'write');
   }
   if (o.durable) await fsyncDir(dirname(path));
 }
@@ -61,13 +115,15 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /**
  * Moves a finished temporary folder `tmp` to `dir`. An existing `dir` is first moved aside and removed only after
- * the rename succeeded, so at every moment one complete version is in place.
+ * the rename succeeded, so at every moment one complete version exists: in place, or moved aside for the instant
+ * between the renames (where removeStaleTemps puts it back if the process dies there).
  */
 export async function commitFolder(tmp: string, dir: string): Promise<void> {
   let old: string | null = null;
   try {
     await fsp.access(dir);
-    old = tempSibling(`${dir}.old`);
+    // Not tracked: if a signal comes between the two renames, this is the complete version removeStaleTemps restores.
+    old = join(dirname(dir), `.${basename(dir)}.old.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
     await fsp.rename(dir, old);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;

@@ -87,9 +87,9 @@ test('bad input: one line, no output', () => {
   expectCleanFailure(['export', '--model', 'model', '--out', 'x', '--opset', '16'], /^compactlm: error: option '--opset <n>' argument '16' is invalid\. 16 is outside \[17, 21\]\.$/m);
   expectCleanFailure(['export', '--model', 'model', '--out', 'x', '--quantize', 'int4'], /int4/);
   expectCleanFailure(['export', '--model', 'model', '--out', 'x', '--seq-len', '2'], /--seq-len <n>' argument '2' is invalid/);
-  expectCleanFailure(['export', '--model', 'model', '--out', 'exp'], /folder exists and is not empty \(pass --overwrite/);
+  expectCleanFailure(['export', '--model', 'model', '--out', 'exp'], /exists and is not empty \(an export folder of `compactlm export`\): pass --overwrite to replace it/);
   // --overwrite must never replace the model folder itself (or a folder holding it)
-  expectCleanFailure(['export', '--model', 'model', '--out', 'model', '--overwrite'], /^compactlm: error: --out model is the model folder model: choose another output folder/);
+  expectCleanFailure(['export', '--model', 'model', '--out', 'model', '--overwrite'], /^compactlm: error: --out model is the model folder model: choose another output \(a command never overwrites its input\)/);
   expectCleanFailure(['export', '--model', 'model', '--out', '.', '--overwrite'], /^compactlm: error: --out \. contains the model folder model/);
   writeFileSync(join(dir, 'v.csv'), 'a\n1\n');
   expectCleanFailure(['export', '--model', 'model', '--out', 'x', '--val', 'v.csv'], /v\.csv.*text/);

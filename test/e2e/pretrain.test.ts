@@ -86,7 +86,7 @@ describe('compactlm pretrain', () => {
     [['--preset', 'huge'], /--preset.*"huge" is not one of: tiny, mini/],
     [['--config', 'bad.json'], /bad\.json: hidden_size: must be divisible by num_attention_heads/],
     [['--config', 'missing.json'], /missing\.json: file not found/],
-    [['--resume'], /--resume: no checkpoint in/],
+    [['--resume'], /nothing to resume \(no checkpoint in .*; start without --resume\)/],
     [['--text-column', 'body'], /pretrain-small\.csv.*body/],
     [['--loss', 'mse'], /--loss.*"mse" is not one of: ce, focal/],
     [['--device', 'tpu'], /--device.*"tpu" is not one of: cpu, cuda, webgpu/],

@@ -212,7 +212,7 @@ describe('CsvWriter', () => {
       for (let i = 0; i < 20000; i++) await w.write({ a: 'x'.repeat(100) }); // enough to wait for 'drain'
       await w.commit();
     };
-    expect(await userError(writeAll())).toBe(`${out}: cannot write (ENOENT)`);
+    expect(await userError(writeAll())).toBe(`${out}: its folder does not exist (ENOENT)`);
     await w.abort();
   });
 

@@ -43,7 +43,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('export folder', () => {
   test('files and names: transformers.js / Optimum layout, no temporary folders left', () => {
-    expect(readdirSync(outDir).sort()).toEqual(['config.json', 'export.json', 'onnx', 'special_tokens_map.json', 'tokenizer.json',
+    expect(readdirSync(outDir).sort()).toEqual(['.compactlm-output.json', 'config.json', 'export.json', 'onnx', 'special_tokens_map.json', 'tokenizer.json',
       'tokenizer_config.json', 'vocab.txt']);
     expect(readdirSync(join(outDir, 'onnx')).sort()).toEqual(['model.onnx', 'model_quantized.onnx']);
     expect(readdirSync(root).sort()).toEqual(['model', 'out', 'peaked', 'peaked-out']);
@@ -200,7 +200,7 @@ describe('bad inputs: one-line errors, nothing written', () => {
   });
 
   test('existing non-empty output folder without overwrite', async () => {
-    await expect(exportModel({ modelDir, outDir })).rejects.toThrow(/folder exists and is not empty \(pass --overwrite/);
+    await expect(exportModel({ modelDir, outDir })).rejects.toThrow(/exists and is not empty \(an export folder of `compactlm export`\): pass --overwrite to replace it/);
   });
 
   test('opset below 17 is refused with the reason; 17 and 18 load in onnxruntime 1.14 (transformers.js) and 1.30', async () => {
