@@ -6,7 +6,8 @@
  *   const { data, T } = await m.run([[101, 7592, 102], [101, 103, 2003, 102]]);     // data: [B, T, width]
  *
  * - Model folder (config.json + model.safetensors): the inference graph of model/step-compiler.ts,
- *   weights as initializers, with the one output asked for (`logits` [B,T,V] or `last_hidden_state` [B,T,H]).
+ *   weights as initializers, with the one output asked for (`logits` [B,T,V], `masked_logits` [N,V] at the flat
+ *   positions b·T + t given as `masked_positions`, or `last_hidden_state` [B,T,H]).
  * - Export folder (has onnx/model.onnx): that file on onnxruntime-node directly (fp32), or with `int8`
  *   onnx/model_quantized.onnx. Its dynamic-quantized activations take one scale per tensor over the whole batch,
  *   padding included, so a text's int8 results would depend on its batch mates: `maxBatch` is 1 for int8 (as the
@@ -21,8 +22,11 @@ import ort from 'onnxruntime-node';
 import { ONNX_MODEL_FILE, ONNX_QUANTIZED_FILE } from '../export/export-folder.js';
 import { compileStep } from '../model/step-compiler.js';
 
-/** The outputs an encoder model can give: MLM logits or the last hidden state. */
-export type EncoderOutput = 'logits' | 'last_hidden_state';
+/**
+ * The outputs an encoder model can give: MLM (or class) logits, MLM logits at the masked rows only (model folders;
+ * fed `masked_positions`), or the last hidden state.
+ */
+export type EncoderOutput = 'logits' | 'masked_logits' | 'last_hidden_state';
 import { CONFIG_FILE, loadModelFolder } from '../model/checkpoint-folder.js';
 import { headFor } from '../model/architecture.js';
 import { classifierLabels, isClassifier, loadConfig, MASKED_LM, SEQUENCE_CLASSIFICATION, type BertConfig } from '../model/config.js';
@@ -75,6 +79,7 @@ export class EncoderModel {
     const st = statSync(dir, { throwIfNoEntry: false });
     if (!st || !st.isDirectory()) throw new UserError(`${dir}: model folder not found`);
     const session: SessionConfig = { device: o.device, threads: o.threads };
+    if (o.output === 'masked_logits' && isExportFolder(dir)) throw new Error('EncoderModel: masked_logits is an output of model folders only');
     if (!isExportFolder(dir)) {
       if (o.int8) {
         throw new UserError(`--int8 needs an export folder (onnx/model_quantized.onnx) but ${dir} is a model folder: ` +
@@ -106,8 +111,9 @@ export class EncoderModel {
   /**
    * Runs token-id rows (each [CLS] … [SEP]) as one right-padded batch → the output, [B, T, width] row-major.
    * `typeRows`: token type ids of each row (sentence pairs: 1 on the second segment); default all 0.
+   * `maskedPositions` (output masked_logits): the flat positions b·T + t to score, T being the longest row.
    */
-  async run(rows: readonly (readonly number[])[], typeRows?: readonly (readonly number[])[]): Promise<{ data: Float32Array; T: number }> {
+  async run(rows: readonly (readonly number[])[], typeRows?: readonly (readonly number[])[], maskedPositions?: readonly number[]): Promise<{ data: Float32Array; T: number }> {
     if (rows.length === 0) return { data: new Float32Array(0), T: 0 };
     if (rows.length > this.maxBatch) throw new Error(`EncoderModel.run: ${rows.length} rows > maxBatch ${this.maxBatch}`);
     const B = rows.length;
@@ -124,6 +130,7 @@ export class EncoderModel {
       input_ids: new ort.Tensor('int64', ids, [B, T]),
       attention_mask: new ort.Tensor('int64', mask, [B, T]),
       token_type_ids: new ort.Tensor('int64', types, [B, T]),
+      ...(maskedPositions ? { masked_positions: new ort.Tensor('int64', BigInt64Array.from(maskedPositions, BigInt), [maskedPositions.length]) } : {}),
     };
     // Feed what the graph declares: exports made elsewhere may have no token_type_ids input.
     const feeds = Object.fromEntries(this.session.inputNames.map((n) => {
@@ -145,7 +152,7 @@ function checkArchitecture(dir: string, config: BertConfig, o: EncoderLoadOption
   if (o.classifier && !isClassifier(config)) {
     throw new UserError(`${dir}: is a ${arch}, not a fine-tuned classifier: --task classify needs a folder from \`compactlm finetune\` (or its export)`);
   }
-  if (!o.classifier && o.output === 'logits' && isClassifier(config)) {
+  if (!o.classifier && o.output !== 'last_hidden_state' && isClassifier(config)) {
     throw new UserError(`${dir}: is a ${SEQUENCE_CLASSIFICATION} (labels ${classifierLabels(config).join(', ')}), not a masked LM: fill-mask needs a pretrained model; use --task classify`);
   }
 }

@@ -8,7 +8,8 @@
  *
  * Exactly what BertForMaskedLM does on the same folder: the text is encoded as `[CLS] … [SEP]` (truncated to 512
  * keeping the final [SEP]), attention_mask ones, token_type_ids zeros; the encoder (encoder-model.ts: the
- * inference graph of a model folder, or onnx/model.onnx of an export) gives logits at every position, and each
+ * inference graph of a model folder, or onnx/model.onnx of an export) gives the logits — a model folder's graph
+ * only at the [MASK] positions (`masked_logits`), an export's at every position — and each
  * [MASK] position's scores are softmax probabilities over the whole vocabulary (computed in float64 from the
  * float32 logits), top-k by probability (ties: lower id first). `position` is the index in the encoded ids,
  * [CLS] = 0. Batches are right-padded with attention_mask 0, which leaves each text's results unchanged.
@@ -16,7 +17,7 @@
 import type { SessionConfig } from '../runtime/session.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { problemAt, warnTruncated, type BatchTask, type Encoded } from './batches.js';
-import { EncoderModel } from './encoder-model.js';
+import { EncoderModel, isExportFolder } from './encoder-model.js';
 
 export interface Prediction {
   token: string;
@@ -56,7 +57,7 @@ export class FillMask {
   }
 
   static async load(dir: string, session: SessionConfig & { int8?: boolean } = {}): Promise<FillMask> {
-    return new FillMask(await EncoderModel.load(dir, { ...session, output: 'logits' }));
+    return new FillMask(await EncoderModel.load(dir, { ...session, output: isExportFolder(dir) ? 'logits' : 'masked_logits' }));
   }
 
   /** One text (truncation is warned about); an error when it has no [MASK]. */
@@ -94,11 +95,16 @@ export class FillMask {
         return { text, ids: enc.input_ids, tokens: enc.tokens, truncated: enc.truncated };
       },
       async runBatch(batch: readonly Encoded[]): Promise<FillMaskResult[]> {
-        const { data, T } = await model.run(batch.map((e) => e.ids));
+        const positions = batch.map((e) => e.ids.flatMap((id, i) => (id === tokenizer.maskId ? [i] : [])));
+        const T = Math.max(0, ...batch.map((e) => e.ids.length));
+        const masked = model.output === 'masked_logits';
+        // masked_logits: one row per [MASK], in batch order; logits: every position of the padded batch.
+        const flat = positions.flatMap((ps, b) => ps.map((t) => b * T + t));
+        const { data } = await model.run(batch.map((e) => e.ids), undefined, masked ? flat : undefined);
+        let row = 0;
         return batch.map((e, b) => {
-          const positions = e.ids.flatMap((id, i) => (id === tokenizer.maskId ? [i] : []));
-          const masks = positions.map((position) => {
-            const off = (b * T + position) * V;
+          const masks = positions[b].map((position) => {
+            const off = (masked ? row++ : b * T + position) * V;
             return { position, predictions: topPredictions(data.subarray(off, off + V), k, tokenizer) };
           });
           return { text: e.text, tokens: e.tokens, truncated: e.truncated, masks };

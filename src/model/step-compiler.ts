@@ -268,8 +268,10 @@ function compileInference(g: Graph, o: CompileOptions, head: Head): CompiledStep
     const build = head.outputs[name];
     if (!build) throw new Error(`compileStep: head ${head.name} has no output ${name} (it has ${Object.keys(head.outputs).join(', ')})`);
     const y = build(bert, rows);
-    // Per-token outputs are [batch, sequence, …]; per-sequence ones (a classifier's logits) [batch, labels].
-    const dims = y.rank === 2 ? [INFERENCE_DIMS[0], y.shape[1]] : [...INFERENCE_DIMS, ...y.shape.slice(2)];
+    // Per-token outputs are [batch, sequence, …]; per-sequence ones (a classifier's logits) [batch, labels];
+    // per-masked-row ones [num_masked, V].
+    const dims = name === 'masked_logits' ? ['num_masked', y.shape[1]]
+      : y.rank === 2 ? [INFERENCE_DIMS[0], y.shape[1]] : [...INFERENCE_DIMS, ...y.shape.slice(2)];
     g.output(y, name, { dims });
   }
   return finish(g, o, bert, bert.specs, { state: [], accumulate: {}, metrics: { ratios: {}, perplexity: false }, weights: o.weights });

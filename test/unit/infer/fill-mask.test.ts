@@ -132,6 +132,19 @@ describe('FillMask', () => {
     }
   });
 
+  test('a padded batch (masked rows only, flat b·T + t) gives each text its own answers', async () => {
+    const texts = ['[MASK] is short.', 'A much longer text where the [MASK] sits in the middle and another [MASK] near the end.', 'No wait, [MASK] [MASK] [MASK].'];
+    const batch = await fm.predictBatch(texts, 3);
+    for (const [i, text] of texts.entries()) {
+      const alone = await fm.predict(text, 3);
+      expect(batch[i].masks.map((m) => m.position)).toEqual(alone.masks.map((m) => m.position));
+      batch[i].masks.forEach((m, j) => {
+        expect(m.predictions.map((p) => p.token_id)).toEqual(alone.masks[j].predictions.map((p) => p.token_id));
+        m.predictions.forEach((p, k) => expect(Math.abs(p.score - alone.masks[j].predictions[k].score)).toBeLessThan(1e-5));
+      });
+    }
+  });
+
   test('scores are probabilities over the whole vocabulary (top-k = V sums to 1)', async () => {
     const r = await fm.predict('a [MASK] b', config.vocab_size);
     const preds = r.masks[0].predictions;

@@ -1,0 +1,82 @@
+// `compactlm infer` fill-mask on one 128-token text, as a user runs it, against the transformers.js fill-mask
+// pipeline on the export of the same model, in the same run. CompactLM on a model folder projects onto the
+// vocabulary only at the [MASK] rows (`masked_logits`); on an export folder it runs onnx/model.onnx, which has the
+// logits of every position (what transformers.js expects of an export), fp32 and int8.
+// Prints {"bench":"fill-mask","who","precision","p50_ms","p95_ms"} lines and the ratios against transformers.js.
+// Usage: npm run build && node bench/fill-mask.mjs [model=models/compactlm-mini] [runs=30]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, loadavg } from 'node:os';
+import { join, parse, relative } from 'node:path';
+
+const { FillMask } = await import('../dist/infer/fill-mask.js');
+const { exportModel } = await import('../dist/export/export-folder.js');
+const { pipeline, env } = await import('@xenova/transformers');
+
+const model = process.argv[2] ?? 'models/compactlm-mini';
+const RUNS = Number(process.argv[3] ?? 30);
+const root = mkdtempSync(join(tmpdir(), 'compactlm-fill-mask-bench-'));
+const exportDir = join(root, 'export');
+
+// 128 tokens with [CLS], [SEP] and one [MASK] (checked below).
+const words = 'the committee said on monday that the new rules would take effect next year after a long review of the market'.split(' ');
+let text = '';
+for (let i = 0; text.split(' ').length < 125; i++) text += `${words[i % words.length]} `;
+text = `${text.trim()} [MASK].`;
+
+const pct = (ms) => {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (p) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)];
+  return { p50_ms: +at(0.5).toFixed(2), p95_ms: +at(0.95).toFixed(2) };
+};
+
+async function time(fn) {
+  for (let i = 0; i < 3; i++) await fn(); // warm-up
+  const ms = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return pct(ms);
+}
+
+try {
+  await exportModel({ modelDir: model, outDir: exportDir, samples: 8 });
+  const results = [];
+  const emit = (r) => {
+    results.push(r);
+    console.log(JSON.stringify({ bench: 'fill-mask', model, runs: RUNS, load1: +loadavg()[0].toFixed(2), ...r }));
+  };
+
+  const folder = await FillMask.load(model, { threads: 2 });
+  const ids = folder.tokenizer.encode(text).input_ids;
+  if (ids.length !== 128) throw new Error(`bench text has ${ids.length} tokens, not 128`);
+  emit({ who: 'compactlm', source: 'model folder (masked rows only)', precision: 'fp32', tokens: ids.length, ...(await time(() => folder.predict(text, 5))) });
+  await folder.close();
+  for (const int8 of [false, true]) {
+    const fm = await FillMask.load(exportDir, { threads: 2, int8 });
+    emit({ who: 'compactlm', source: 'export (all positions)', precision: int8 ? 'int8' : 'fp32', ...(await time(() => fm.predict(text, 5))) });
+    await fm.close();
+  }
+
+  env.allowRemoteModels = false;
+  env.localModelPath = parse(exportDir).root;
+  for (const quantized of [false, true]) {
+    const unmasker = await pipeline('fill-mask', relative(parse(exportDir).root, exportDir), { quantized });
+    emit({ who: 'transformers.js 2.17.2', source: 'export (all positions)', precision: quantized ? 'int8' : 'fp32', ...(await time(() => unmasker(text, { topk: 5 }))) });
+    await unmasker.dispose();
+  }
+
+  const peer = (precision) => results.find((r) => r.who.startsWith('transformers.js') && r.precision === precision).p50_ms;
+  const ours = (source, precision) => results.find((r) => r.who === 'compactlm' && r.source.startsWith(source) && r.precision === precision).p50_ms;
+  console.log(JSON.stringify({
+    bench: 'fill-mask', summary: true,
+    folder_fp32_vs_transformers_js_fp32: +(ours('model folder', 'fp32') / peer('fp32')).toFixed(3),
+    export_fp32_vs_transformers_js_fp32: +(ours('export', 'fp32') / peer('fp32')).toFixed(3),
+    export_int8_vs_transformers_js_int8: +(ours('export', 'int8') / peer('int8')).toFixed(3),
+    export_int8_vs_export_fp32: +(ours('export', 'int8') / ours('export', 'fp32')).toFixed(3),
+    goal: 'fill-mask p50 <= 0.3x the transformers.js pipeline; int8 <= 0.5x fp32',
+  }));
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
