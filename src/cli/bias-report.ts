@@ -88,11 +88,8 @@ async function runBiasReport(s: Readonly<BiasReportSettings>): Promise<void> {
     ...(s.prediction !== undefined ? { prediction: s.prediction } : {}),
   };
   const { report, counts } = await biasReport(s.input, opts);
-  if (s.failBelow !== undefined && report.disparate_impact === null) {
-    // The gate cannot be evaluated: one line with the reason (the warnings say the same thing three ways).
-    const why = report.warnings.find((w) => w.startsWith('disparate_impact is null: '))?.slice('disparate_impact is null: '.length);
-    throw new UserError(`${s.input}: disparate impact is undefined${why ? ` (${why})` : ''}, so --fail-below ${s.failBelow} cannot pass`, FAIL_BELOW_EXIT);
-  }
+  // A gate that cannot be evaluated ends in one error line with the reason, instead of warnings saying it three ways.
+  const undefinedGate = s.failBelow !== undefined && report.disparate_impact === null;
 
   // everything is computed before the first file is written, so a failure leaves no partial set of outputs
   let weights: ReweighingWeights | undefined;
@@ -101,7 +98,7 @@ async function runBiasReport(s: Readonly<BiasReportSettings>): Promise<void> {
     weights = rw.weights;
     report.warnings.push(...rw.warnings);
   }
-  for (const w of report.warnings) log().warn(w);
+  if (!undefinedGate) for (const w of report.warnings) log().warn(w);
   const html = s.html !== undefined ? await biasHtml(report, { weights }) : undefined;
 
   let output: object = report;
@@ -115,6 +112,10 @@ async function runBiasReport(s: Readonly<BiasReportSettings>): Promise<void> {
   process.stdout.write(s.json ? json : formatBiasSummary(report, s));
 
   const di = report.disparate_impact;
+  if (undefinedGate) {
+    const why = report.warnings.find((w) => w.startsWith('disparate_impact is null: '))?.slice('disparate_impact is null: '.length);
+    throw new UserError(`${s.input}: disparate impact is undefined${why ? ` (${why})` : ''}, so --fail-below ${s.failBelow} cannot pass`, FAIL_BELOW_EXIT);
+  }
   if (s.failBelow !== undefined) {
     if (di !== null && di < s.failBelow) {
       throw new UserError(`disparate impact ${di.toFixed(4)} is below --fail-below ${s.failBelow} ` +

@@ -21,6 +21,7 @@ import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { track } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 
@@ -133,7 +134,7 @@ export async function downloadSnapshot(id: string, cache: string, o: ResolveOpti
         done += chunk.length;
         o.onProgress?.(file, done, total);
       });
-      const tmp = `${blob}.incomplete`;
+      const tmp = track(`${blob}.incomplete`); // HF's own name for a partial download; removed on SIGINT too
       try {
         await pipeline(body, createWriteStream(tmp));
         await fsp.rename(tmp, blob);

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../util/atomic.js';
+import { tempSibling, writeFileAtomic } from '../util/atomic.js';
 import { loadVocab, SPECIAL_IDS, SPECIAL_TOKENS, vocabText, VOCAB_SHA256 } from './vocab.js';
 
 /**
@@ -137,7 +136,7 @@ async function createDefaultDir(): Promise<string> {
   for (const root of cacheRoots()) {
     const dir = join(root, name);
     if (TOKENIZER_FILES.every((f) => existsSync(join(dir, f)))) return dir;
-    const tmp = join(root, `.${name}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const tmp = tempSibling(dir);
     try {
       await fsp.mkdir(root, { recursive: true });
       await writeTokenizerFiles(tmp);

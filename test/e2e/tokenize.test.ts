@@ -101,7 +101,7 @@ describe('compactlm tokenize <csv> --out', () => {
     expectCleanFailure(['tokenize', '--text', 'x', '--pair', 'y', '--seq-len', '2'], /^compactlm: error: --seq-len 2 is too short with --pair: \[CLS\] A \[SEP\] B \[SEP\] needs at least 3$/, 2);
     expectCleanFailure(['tokenize', '--text', 'x', '--seq-len', '8', '--max-length', '9'], /give --seq-len, not both --seq-len and --max-length/, 2);
     expectCleanFailure(['tokenize', 'small.csv', '--text-column', 'text', '--out', 'o', '--seq-len', '1'], /--seq-len <n>' argument '1'/);
-    expectCleanFailure(['tokenize', 'small.csv', '--out', '.'], /^compactlm: error: --out \. contains the input small\.csv: choose another output folder/, 2);
+    expectCleanFailure(['tokenize', 'small.csv', '--out', '.'], /^compactlm: error: --out \. contains the input small\.csv: choose another output \(a command never overwrites its input\)/, 2);
     writeFileSync(join(dir, 'blank.csv'), 'text\n""\n');
     expectCleanFailure(['tokenize', 'blank.csv', '--text-column', 'text', '--out', 'o'], /blank\.csv: column "text" has no text in any of its 1 rows/);
     rmSync(join(dir, 'blank.csv'));
