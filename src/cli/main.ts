@@ -43,7 +43,7 @@ function handleSignals(): void {
 async function main(argv: string[]): Promise<void> {
   handleStdoutErrors();
   handleSignals();
-  const program = buildProgram().exitOverride();
+  const program = (await buildProgram(argv.slice(2))).exitOverride();
   const verbose = argv.includes('--verbose');
   try {
     await program.parseAsync(argv);

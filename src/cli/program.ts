@@ -2,23 +2,53 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { configureLogger } from '../util/log.js';
 import { int } from './options.js';
-import { registerPreprocess } from './preprocess.js';
-import { registerSplit } from './split.js';
-import { registerAugment } from './augment.js';
-import { registerBiasReport } from './bias-report.js';
-import { registerPlot } from './plot.js';
-import { registerTokenize } from './tokenize.js';
-import { registerPretrain } from './pretrain.js';
-import { registerDistill } from './distill.js';
-import { registerInfer } from './infer.js';
-import { registerExport } from './export.js';
-import { registerEval } from './eval.js';
-import { registerFinetune } from './finetune.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** The `compactlm` program: global flags, then one subcommand per pipeline step (each in its own file). */
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Every subcommand, in the order `--help` lists them, each in its own file. Loaded on demand: a command imports
+ * only its own dependencies (serve's fastify, plot's vega, turing's SQLite …), which keeps `compactlm infer` quick
+ * to start.
+ */
+const COMMANDS: [name: string, load: () => Promise<Register>][] = [
+  ['preprocess', async () => (await import('./preprocess.js')).registerPreprocess],
+  ['split', async () => (await import('./split.js')).registerSplit],
+  ['augment', async () => (await import('./augment.js')).registerAugment],
+  ['bias-report', async () => (await import('./bias-report.js')).registerBiasReport],
+  ['plot', async () => (await import('./plot.js')).registerPlot],
+  ['tokenize', async () => (await import('./tokenize.js')).registerTokenize],
+  ['pretrain', async () => (await import('./pretrain.js')).registerPretrain],
+  ['distill', async () => (await import('./distill.js')).registerDistill],
+  ['finetune', async () => (await import('./finetune.js')).registerFinetune],
+  ['export', async () => (await import('./export.js')).registerExport],
+  ['infer', async () => (await import('./infer.js')).registerInfer],
+  ['eval', async () => (await import('./eval.js')).registerEval],
+  ['summarize', async () => (await import('./summarize.js')).registerSummarize],
+  ['chat', async () => (await import('./chat.js')).registerChat],
+  ['serve', async () => (await import('./serve.js')).registerServe],
+  ['turing', async () => (await import('./turing.js')).registerTuring],
+  ['feedback', async () => (await import('./feedback.js')).registerFeedback],
+];
+
+/** Global flags that take a value (the value is not the subcommand's name). */
+const VALUE_FLAGS = new Set(['--seed']);
+
+/** The subcommand named in `args` (process.argv after node and the script), or undefined (help, version, none). */
+export function subcommandOf(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (VALUE_FLAGS.has(args[i])) i++;
+    else if (!args[i].startsWith('-')) return args[i];
+  }
+  return undefined;
+}
+
+/**
+ * The `compactlm` program: global flags, then the subcommands. With `args`, only the subcommand they name is
+ * loaded (all of them when they name none or an unknown one, so help and commander's suggestions see every one).
+ */
+export async function buildProgram(args?: readonly string[]): Promise<Command> {
   const program = new Command('compactlm')
     .description('Raw text in CSV files → a small, fast BERT-style language model for CPUs and edge devices.')
     .version(pkg.version)
@@ -31,17 +61,8 @@ export function buildProgram(): Command {
       const o = action.optsWithGlobals() as { verbose?: boolean; logJson?: boolean };
       configureLogger({ json: !!o.logJson, verbose: !!o.verbose });
     });
-  registerPreprocess(program);
-  registerSplit(program);
-  registerAugment(program);
-  registerBiasReport(program);
-  registerPlot(program);
-  registerTokenize(program);
-  registerPretrain(program);
-  registerDistill(program);
-  registerInfer(program);
-  registerExport(program);
-  registerEval(program);
-  registerFinetune(program);
+  const name = args && subcommandOf(args);
+  const wanted = COMMANDS.filter(([n]) => n === name);
+  for (const [, load] of wanted.length ? wanted : COMMANDS) (await load())(program);
   return program;
 }
