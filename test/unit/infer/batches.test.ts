@@ -179,3 +179,39 @@ describe('infer in batches', () => {
     await expect(FillMask.load(join(root, 'nowhere'))).rejects.toThrow(/nowhere: model folder not found/);
   });
 });
+
+describe('sorting windows', () => {
+  /** A task that records each batch's padded size and returns each text's own length. */
+  function recordingTask(budget = Infinity) {
+    const batches: number[][] = [];
+    const task = {
+      maxLength: 512, maxBatch: Infinity, maxBatchTokens: budget,
+      encode: (text: string) => ({ text, ids: Array.from({ length: Number(text) }, () => 1), tokens: [], truncated: false }),
+      runBatch: async (batch: readonly { text: string; ids: number[] }[]) => {
+        batches.push(batch.map((e) => e.ids.length));
+        return batch.map((e) => e.text);
+      },
+    };
+    return { task, batches };
+  }
+  const lengths = Array.from({ length: 100 }, (_, i) => String(3 + ((i * 37) % 60)));
+  const padded = (batches: number[][]) => batches.reduce((s, b) => s + b.length * Math.max(...b), 0);
+
+  test('results come back in input order; batches hold texts of similar length (less padding than input order)', async () => {
+    const { task, batches } = recordingTask();
+    expect(await collect(inferBatches(task, lines(lengths), 'x', { batchSize: 8 }))).toEqual(lengths);
+    const inOrder = Array.from({ length: Math.ceil(lengths.length / 8) }, (_, k) => lengths.slice(8 * k, 8 * k + 8).map(Number));
+    expect(batches.flat().sort()).toEqual(lengths.map(Number).sort());
+    expect(batches.every((b) => b.length <= 8)).toBe(true);
+    expect(padded(batches)).toBeLessThan(0.7 * padded(inOrder));
+  });
+
+  test('the padded-token budget still bounds every batch; batch size 1 keeps input order', async () => {
+    const { task, batches } = recordingTask(100);
+    expect(await collect(inferBatches(task, lines(lengths), 'x', { batchSize: 8 }))).toEqual(lengths);
+    expect(batches.every((b) => b.length * Math.max(...b) <= 100 || b.length === 1)).toBe(true);
+    const one = recordingTask();
+    await collect(inferBatches(one.task, lines(lengths), 'x', { batchSize: 1 }));
+    expect(one.batches.map((b) => String(b[0]))).toEqual(lengths);
+  });
+});
