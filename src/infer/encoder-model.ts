@@ -27,13 +27,15 @@ import { compileStep } from '../model/step-compiler.js';
  * fed `masked_positions`), or the last hidden state.
  */
 export type EncoderOutput = 'logits' | 'masked_logits' | 'last_hidden_state';
-import { CONFIG_FILE, loadModelFolder } from '../model/checkpoint-folder.js';
+import { CONFIG_FILE, loadModelFolder, WEIGHTS_FILE } from '../model/checkpoint-folder.js';
 import { headFor } from '../model/architecture.js';
 import { classifierLabels, isClassifier, loadConfig, MASKED_LM, SEQUENCE_CLASSIFICATION, type BertConfig } from '../model/config.js';
+import { cachedGraph, storeGraph } from '../runtime/graph-cache.js';
 import { createSession, type SessionConfig } from '../runtime/session.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/tokenizer.js';
 import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
 import { UserError } from '../util/errors.js';
+import { refuseUnfinished } from '../util/output-manifest.js';
 
 export interface EncoderLoadOptions extends SessionConfig {
   output: EncoderOutput;
@@ -54,9 +56,9 @@ export class EncoderModel {
   private constructor(
     readonly config: BertConfig,
     readonly tokenizer: Tokenizer,
+    private readonly session: ort.InferenceSession,
     readonly output: EncoderOutput,
     readonly source: EncoderSource,
-    private readonly session: ort.InferenceSession,
   ) {}
 
   /** Width of the output's last dim: V for MLM logits, the label count for a classifier's, H for last_hidden_state. */
@@ -85,11 +87,7 @@ export class EncoderModel {
         throw new UserError(`--int8 needs an export folder (onnx/model_quantized.onnx) but ${dir} is a model folder: ` +
           `run \`compactlm export ${dir} --out <export-dir>\` and pass --model <export-dir>`);
       }
-      const { config, params } = await loadModelFolder(dir);
-      checkArchitecture(dir, config, o);
-      const tokenizer = await folderTokenizer(dir, config);
-      const spec = compileStep({ kind: 'inference', config, head: headFor(config), weights: params, outputs: [o.output] });
-      return new EncoderModel(config, tokenizer, o.output, 'model folder', await createSession(spec.bytes, session));
+      return new EncoderModel(...await modelFolderSession(dir, o, session), o.output, 'model folder');
     }
     const file = join(dir, o.int8 ? ONNX_QUANTIZED_FILE : ONNX_MODEL_FILE);
     if (!existsSync(file)) {
@@ -105,7 +103,7 @@ export class EncoderModel {
         ? `${file}: has only the output(s) ${s.outputNames.join(', ')}, and --task embed needs last_hidden_state: run embed on the model folder the export came from`
         : `${file}: has no output ${o.output} (it has ${s.outputNames.join(', ')})`);
     }
-    return new EncoderModel(config, tokenizer, o.output, o.int8 ? 'export int8' : 'export fp32', s);
+    return new EncoderModel(config, tokenizer, s, o.output, o.int8 ? 'export int8' : 'export fp32');
   }
 
   /**
@@ -144,6 +142,27 @@ export class EncoderModel {
   async close(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * A model folder's inference graph with the one output asked for: from the graph cache when this folder and this
+ * compiler made it before (runtime/graph-cache.ts), else compiled from the weights and cached.
+ */
+async function modelFolderSession(dir: string, o: EncoderLoadOptions, session: SessionConfig): Promise<[BertConfig, Tokenizer, ort.InferenceSession]> {
+  refuseUnfinished(dir);
+  const key = { dir, output: o.output };
+  const cached = existsSync(join(dir, CONFIG_FILE)) && existsSync(join(dir, WEIGHTS_FILE)) ? await cachedGraph(key) : null;
+  if (cached) {
+    const config = await loadConfig(join(dir, CONFIG_FILE));
+    checkArchitecture(dir, config, o);
+    return [config, await folderTokenizer(dir, config), await createSession(cached, session)];
+  }
+  const { config, params } = await loadModelFolder(dir);
+  checkArchitecture(dir, config, o);
+  const tokenizer = await folderTokenizer(dir, config);
+  const spec = compileStep({ kind: 'inference', config, head: headFor(config), weights: params, outputs: [o.output] });
+  if (existsSync(join(dir, WEIGHTS_FILE))) await storeGraph(key, spec.bytes);
+  return [config, tokenizer, await createSession(spec.bytes, session)];
 }
 
 /** A classifier folder gives class logits, a masked LM token logits: each task needs its kind (one line if not). */

@@ -1,8 +1,7 @@
 import { existsSync, promises as fsp } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { tempSibling, writeFileAtomic } from '../util/atomic.js';
+import { cacheRoots } from '../util/cache-dir.js';
 import { loadVocab, SPECIAL_IDS, SPECIAL_TOKENS, vocabText, VOCAB_SHA256 } from './vocab.js';
 
 /**
@@ -107,14 +106,6 @@ export async function writeTokenizerFiles(dir: string): Promise<void> {
 
 /** Bumped whenever the files written above change, so that an old cached folder is not reused. */
 const FILES_VERSION = 1;
-
-function cacheRoots(): string[] {
-  // <package>/node_modules/.cache is where build tools keep caches; the temp folder is the fallback when the
-  // package folder is read-only (a global install).
-  const pkgRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  return [join(pkgRoot, 'node_modules', '.cache', 'compactlm'), join(tmpdir(), `compactlm-${uid}`)];
-}
 
 let defaultDir: Promise<string> | undefined;
 
