@@ -62,7 +62,8 @@ export async function buildProgram(args?: readonly string[]): Promise<Command> {
       configureLogger({ json: !!o.logJson, verbose: !!o.verbose });
     });
   const name = args && subcommandOf(args);
+  const versionOnly = name === undefined && !!args?.some((a) => a === '--version' || a === '-V');
   const wanted = COMMANDS.filter(([n]) => n === name);
-  for (const [, load] of wanted.length ? wanted : COMMANDS) (await load())(program);
+  if (!versionOnly) for (const [, load] of wanted.length ? wanted : COMMANDS) (await load())(program);
   return program;
 }
