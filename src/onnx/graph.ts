@@ -301,7 +301,9 @@ export class Graph {
   gelu(x: Value, approximate: 'none' | 'tanh' = 'none'): Value {
     if (x.dtype === 'float64' && approximate === 'none') throw new Error('Gelu: ONNX Runtime has no float64 Erf/Gelu kernel; use the tanh form in float64');
     if (this.opset >= 20 && x.dtype !== 'float64') return this.unary('Gelu', x, { approximate });
-    if (approximate === 'none') return this.mul(this.mul(x, 0.5), this.add(this.erf(this.mul(x, Math.SQRT1_2)), 1));
+    // Exactly the shape ONNX Runtime's GeluFusion matches (Div by √2, Erf, Add 1, Mul by x·0.5): fused into one
+    // Gelu kernel by ORT, transformers.js's included, instead of five elementwise passes.
+    if (approximate === 'none') return this.mul(this.mul(x, 0.5), this.add(this.erf(this.div(x, Math.SQRT2)), 1));
     const u = this.mul(this.add(x, this.mul(this.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
     return this.mul(this.mul(x, 0.5), this.add(this.tanh(u), 1));
   }
