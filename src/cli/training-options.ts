@@ -75,6 +75,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--eval-every <n>', 'validate every n steps and at the end (default: steps/10)', int(1, 1e9))
     .option('--save-every <n>', 'checkpoint every n steps and at the end (default: --eval-every)', int(1, 1e9))
     .option('--stop-after <step>', 'stop after this step, checkpointed, as if interrupted (time-boxed jobs; continue with --resume)', int(1, 1e9))
+    .option('--profile', 'time each step by phase (batch drawing, waiting, the worker\'s feed/session/outputs) into metrics.jsonl', false)
     .option('--resume', 'continue from the latest checkpoint in --out (same data and settings)', false)
     .option('--seed <n>', 'random seed (overrides the global one)', int(0, 2 ** 32 - 1))
     .option('--device <name>', `execution provider: ${DEVICES.join(' | ')}`, choice(DEVICES), 'cpu')
@@ -108,6 +109,7 @@ export function trainingSettings(f: TrainingFlags & { train: string; out: string
     ...(f.evalEvery !== undefined ? { evalEvery: f.evalEvery } : {}),
     ...(f.saveEvery !== undefined ? { saveEvery: f.saveEvery } : {}),
     ...(f.stopAfter !== undefined ? { stopAfter: f.stopAfter } : {}),
+    ...(f.profile ? { profile: true } : {}),
     resume: f.resume,
     device: f.device,
     ...(f.threads !== undefined ? { threads: f.threads } : {}),

@@ -48,6 +48,8 @@ export interface Stage {
   params: string[];
   /** outs, metrics and plots: everything the stage writes. */
   outs: string[];
+  /** The outs marked `persist: true`: kept when the stage reruns (DVC removes the others first). */
+  persist: string[];
   alwaysChanged: boolean;
 }
 
@@ -131,6 +133,16 @@ function stringList(v: unknown, at: string, field: string): string[] {
   });
 }
 
+/** The paths of `- path: {persist: true}` entries of an outs list (already checked by stringList). */
+function persistent(v: unknown): string[] {
+  if (!Array.isArray(v)) return [];
+  return v.flatMap((item) => {
+    if (!isRecord(item)) return [];
+    const [path, opts] = Object.entries(item)[0];
+    return isRecord(opts) && opts.persist === true ? [path] : [];
+  });
+}
+
 function normalizePath(p: string, at: string): string {
   if (p.startsWith('/')) throw new UserError(`${at}: "${p}" must be relative to dvc.yaml`);
   return posix.normalize(p).replace(/\/+$/, '');
@@ -188,6 +200,7 @@ export function loadPipeline(path: string, opts: { paramsOverlay?: string } = {}
       deps: stringList(raw.deps, at, 'deps').map((d) => normalizePath(fill(d), at)),
       params: paramKeys,
       outs: ['outs', 'metrics', 'plots'].flatMap((f) => stringList(raw[f], at, f)).map((o) => normalizePath(fill(o), at)),
+      persist: ['outs', 'metrics', 'plots'].flatMap((f) => persistent(raw[f])).map((o) => normalizePath(fill(o), at)),
       alwaysChanged: raw.always_changed === true,
     };
     // A value used in the command is a parameter of the stage even if the author forgot to list it.
@@ -445,10 +458,10 @@ export async function runPipeline(o: RunOptions): Promise<number> {
     err(`pipeline: running stage ${s.name} (${reason})`);
     // What the command is about to read; hashed now, so a file edited while it runs does not pass as what ran.
     const before = stageEntry(p, s, { outs: false, cache });
-    // As DVC does: a stage's outputs are removed before it runs, so a rerun starts from nothing (a training run
-    // would otherwise find its old checkpoints).
+    // As DVC does: a stage's outputs (but those marked persist) are removed before it runs, so a rerun starts
+    // from nothing (a training run would otherwise find its old checkpoints).
     for (const x of s.outs) {
-      rmSync(join(p.root, x), { recursive: true, force: true });
+      if (!s.persist.includes(x)) rmSync(join(p.root, x), { recursive: true, force: true });
       mkdirSync(dirname(join(p.root, x)), { recursive: true });
     }
     for (const c of s.cmd) {

@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../util/errors.js';
 import type { SessionConfig } from './session.js';
-import type { AccumulateSpec, WorkerReply, WorkerRequest } from './step-worker.js';
+import type { AccumulateSpec, RunTiming, WorkerReply, WorkerRequest } from './step-worker.js';
 import { buffersOf, type WireFeeds, type WireTensor } from './wire.js';
 
 export interface RunOptions {
@@ -45,6 +45,8 @@ export class StepRunner {
   private nextId = 1;
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private dead: Error | null = null;
+  /** The worker's timing of the runs settled since the last takeTiming(), summed. */
+  private timing: RunTiming = { feed_ms: 0, session_ms: 0, outputs_ms: 0 };
 
   private constructor(
     private readonly worker: Worker,
@@ -74,6 +76,7 @@ export class StepRunner {
     const p = this.pending.get(reply.id);
     if (!p) return;
     this.pending.delete(reply.id);
+    if (reply.ok && reply.timing) for (const k of Object.keys(this.timing) as (keyof RunTiming)[]) this.timing[k] += reply.timing[k];
     if (reply.ok) p.resolve(reply.result);
     else {
       const err = reply.error.user ? new UserError(reply.error.message) : new Error(reply.error.message);
@@ -119,6 +122,13 @@ export class StepRunner {
   run(session: string, feeds: WireFeeds, opts: RunOptions = {}): Promise<Record<string, WireTensor>> {
     const req: WorkerRequest = { op: 'run', session, feeds, fetch: opts.fetch ?? [], keep: opts.keep, accumulate: opts.accumulate };
     return this.request(req, buffersOf(Object.values(feeds))) as Promise<Record<string, WireTensor>>;
+  }
+
+  /** Where the worker spent the runs settled since the last call (ms, summed), and a fresh count from now. */
+  takeTiming(): RunTiming {
+    const t = this.timing;
+    this.timing = { feed_ms: 0, session_ms: 0, outputs_ms: 0 };
+    return t;
   }
 
   /** Releases the sessions and stops the worker. */

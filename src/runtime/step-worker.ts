@@ -31,12 +31,21 @@ export interface AccumulateSpec {
   reset: boolean;
 }
 
-export type WorkerReply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: { message: string; user: boolean; stack?: string } };
+/** Where a run's time went in the worker, in ms: building feeds, session.run, keeping/accumulating/copying outputs. */
+export interface RunTiming {
+  feed_ms: number;
+  session_ms: number;
+  outputs_ms: number;
+}
+
+export type WorkerReply =
+  | { id: number; ok: true; result?: unknown; timing?: RunTiming }
+  | { id: number; ok: false; error: { message: string; user: boolean; stack?: string } };
 
 const sessions = new Map<string, ort.InferenceSession>();
 const store = new Map<string, ort.Tensor>();
 
-async function handle(req: WorkerRequest): Promise<{ result?: unknown; transfer?: ArrayBuffer[] }> {
+async function handle(req: WorkerRequest): Promise<{ result?: unknown; transfer?: ArrayBuffer[]; timing?: RunTiming }> {
   switch (req.op) {
     case 'init': {
       for (const [name, bytes] of Object.entries(req.sessions)) sessions.set(name, await createSession(bytes, req.config));
@@ -69,7 +78,8 @@ async function handle(req: WorkerRequest): Promise<{ result?: unknown; transfer?
   }
 }
 
-async function run(req: Extract<WorkerRequest, { op: 'run' }>): Promise<{ result: Record<string, WireTensor>; transfer: ArrayBuffer[] }> {
+async function run(req: Extract<WorkerRequest, { op: 'run' }>): Promise<{ result: Record<string, WireTensor>; transfer: ArrayBuffer[]; timing: RunTiming }> {
+  const t0 = performance.now();
   const session = sessions.get(req.session);
   if (!session) throw new Error(`step worker: no session "${req.session}"`);
   const feeds: Record<string, ort.Tensor> = {};
@@ -79,7 +89,9 @@ async function run(req: Extract<WorkerRequest, { op: 'run' }>): Promise<{ result
     if (!t) throw new Error(`step worker: session "${req.session}" needs input "${name}", which was neither fed nor stored`);
     feeds[name] = t;
   }
+  const t1 = performance.now();
   const outputs = await session.run(feeds);
+  const t2 = performance.now();
   for (const [out, to] of Object.entries(req.keep ?? {})) {
     const t = outputs[out];
     if (!t) throw new Error(`step worker: session "${req.session}" has no output "${out}"`);
@@ -92,7 +104,7 @@ async function run(req: Extract<WorkerRequest, { op: 'run' }>): Promise<{ result
     if (!t) throw new Error(`step worker: session "${req.session}" has no output "${name}"`);
     result[name] = fromOrt(t, true);
   }
-  return { result, transfer: buffersOf(Object.values(result)) };
+  return { result, transfer: buffersOf(Object.values(result)), timing: { feed_ms: t1 - t0, session_ms: t2 - t1, outputs_ms: performance.now() - t2 } };
 }
 
 function accumulate(outputs: Record<string, ort.Tensor>, spec: AccumulateSpec): void {
@@ -121,8 +133,8 @@ let queue: Promise<void> = Promise.resolve();
 port.on('message', (msg: { id: number; req: WorkerRequest }) => {
   queue = queue.then(async () => {
     try {
-      const { result, transfer } = await handle(msg.req);
-      port.postMessage({ id: msg.id, ok: true, result } satisfies WorkerReply, transfer ?? []);
+      const { result, transfer, timing } = await handle(msg.req);
+      port.postMessage({ id: msg.id, ok: true, result, ...(timing ? { timing } : {}) } satisfies WorkerReply, transfer ?? []);
     } catch (e) {
       const err = e as Error;
       port.postMessage({ id: msg.id, ok: false, error: { message: err?.message ?? String(e), user: e instanceof UserError, stack: err?.stack } } satisfies WorkerReply);

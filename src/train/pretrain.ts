@@ -68,6 +68,8 @@ export interface TrainingSettings {
   dropout?: number;
   /** Stop after this step (a checkpoint is saved there) as if interrupted; --steps still defines the schedule. */
   stopAfter?: number;
+  /** Per-phase step timing into metrics.jsonl (trainer.ts `profile`). */
+  profile?: boolean;
 }
 
 export interface PretrainOptions extends TrainingSettings {
@@ -182,6 +184,7 @@ export async function trainMaskedLm(o: PretrainOptions, spec: MaskedLmSpec): Pro
     saveEvery: o.saveEvery,
     resume: o.resume,
     stopAfter: o.stopAfter,
+    profile: o.profile,
     session: { device: o.device ?? 'cpu', threads: o.threads },
     fingerprint: {
       config: JSON.parse(configToJson(config)),

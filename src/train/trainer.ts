@@ -34,6 +34,7 @@ import { join } from 'node:path';
 import { serializeSafetensors, readSafetensors } from '../model/safetensors.js';
 import { StepRunner, scalar } from '../runtime/step-runner.js';
 import type { SessionConfig } from '../runtime/session.js';
+import type { RunTiming } from '../runtime/step-worker.js';
 import { f32, scalarF32, type WireFeeds, type WireTensor } from '../runtime/wire.js';
 import { WEIGHTS_FILE } from '../model/checkpoint-folder.js';
 import type { CompiledStep, IoSpec, StateTensor } from '../model/step-compiler.js';
@@ -85,6 +86,12 @@ export interface TrainerOptions {
    * For tests of resuming and for time-boxed jobs.
    */
   stopAfter?: number;
+  /**
+   * Per-phase timing of every step in its metrics row (ms): profile_draw_ms (the next batch, main thread, overlapping
+   * the step), profile_wait_ms (waiting for the worker after that), profile_worker_{feed,session,outputs}_ms (in the
+   * worker), profile_step_ms (the whole step, wall clock).
+   */
+  profile?: boolean;
   session?: SessionConfig;
   /** Settings that must not change across a resume (compared as JSON). */
   fingerprint?: Record<string, unknown>;
@@ -253,10 +260,12 @@ export class Trainer extends EventEmitter {
           const running = this.runStep(feeds, lr, step + 1);
           running.catch(() => {}); // awaited below; if drawing the next batch throws first, that error is the one reported
           const stateAfter = drawn;
+          const tDraw = performance.now();
           if (step + 1 < end) {
             feeds = await source.next(k); // overlaps with the step in the worker
             drawn = source.state();
           }
+          const tWait = performance.now();
           const out = await running;
           step++;
           const t1 = performance.now();
@@ -267,6 +276,7 @@ export class Trainer extends EventEmitter {
             grad_norm: out.gradNorm,
             ...out.ratios,
             tokens_per_s: (k * source.tokensPerMicroBatch * 1000) / Math.max(t1 - t0, 1e-3),
+            ...(o.profile ? profileRow(t0, tDraw, tWait, t1, runner.takeTiming()) : {}),
           };
           this.trainedTokens += k * source.tokensPerMicroBatch;
           this.trainedMs += t1 - t0;
@@ -287,6 +297,7 @@ export class Trainer extends EventEmitter {
             metrics.append(lastEval);
             this.emit('eval', lastEval);
             t0 = performance.now(); // evaluation time is not training throughput
+            runner.takeTiming();
           }
           lastState = { step, steps: o.steps, source: stateAfter, fingerprint, bestValLoss, bestScore: best.score, sinceBest: best.since };
           const stopping = o.earlyStop !== undefined && score !== null && best.since >= o.earlyStop;
@@ -294,6 +305,7 @@ export class Trainer extends EventEmitter {
             const info = await this.saveCheckpoint(ckpts, lastState, score);
             this.emit('checkpoint', info);
             t0 = performance.now();
+            runner.takeTiming();
           }
           if (stopping) {
             this.emit('early-stop', { step, evals: best.since });
@@ -370,6 +382,19 @@ export class Trainer extends EventEmitter {
     };
     return ckpts.save(state.step, files, { score });
   }
+}
+
+/** The --profile fields of a step row, rounded to 0.01 ms. */
+function profileRow(t0: number, tDraw: number, tWait: number, t1: number, worker: RunTiming): Record<string, number> {
+  const r = (x: number) => Math.round(x * 100) / 100;
+  return {
+    profile_step_ms: r(t1 - t0),
+    profile_draw_ms: r(tWait - tDraw),
+    profile_wait_ms: r(t1 - tWait),
+    profile_worker_feed_ms: r(worker.feed_ms),
+    profile_worker_session_ms: r(worker.session_ms),
+    profile_worker_outputs_ms: r(worker.outputs_ms),
+  };
 }
 
 /** The checkpoint's score, lower is better: the selected eval metric (negated when higher is better). */
