@@ -69,3 +69,32 @@ describe('pretrain on a tiny BERT', () => {
     expect(state.step).toBe(40);
   });
 });
+
+describe('--profile', () => {
+  const dir = tmp();
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('every step row has its phases; they add up to no more than the step and the worker ran the session', async () => {
+    const opts = options(dir, { steps: 6, evalEvery: 3, saveEvery: 3, profile: true });
+    await pretrain(opts);
+    const steps = (await readMetrics(join(opts.out, 'metrics.jsonl'))).filter((r) => 'loss' in r);
+    expect(steps).toHaveLength(6);
+    for (const r of steps) {
+      const p = (k: string) => r[`profile_${k}_ms`] as number;
+      for (const k of ['step', 'draw', 'wait', 'worker_feed', 'worker_session', 'worker_outputs']) expect(p(k)).toBeGreaterThanOrEqual(0);
+      expect(p('worker_session')).toBeGreaterThan(0);
+      expect(p('draw') + p('wait')).toBeLessThanOrEqual(p('step') + 0.02);
+      // the worker's part of this step (evaluation and checkpoint runs are not counted in it)
+      expect(p('worker_feed') + p('worker_session') + p('worker_outputs')).toBeLessThanOrEqual(p('step') + 0.05);
+    }
+    const plain = tmp();
+    try {
+      const o2 = options(plain, { steps: 2 });
+      await pretrain(o2);
+      const rows = (await readMetrics(join(o2.out, 'metrics.jsonl'))).filter((r) => 'loss' in r);
+      expect(Object.keys(rows[0]).some((k) => k.startsWith('profile_'))).toBe(false);
+    } finally {
+      rmSync(plain, { recursive: true, force: true });
+    }
+  });
+});
