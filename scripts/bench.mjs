@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- name ...]`: runs bench/<name>.mjs (all of them by default) one after another; each prints
+// `npm run bench [-- name ... [--flag value ...]]`: runs bench/<name>.mjs (all of them by default) one after another; each prints
 // JSON lines on stdout ({"bench": ..., numbers}). Set BENCH_OUT=file to also append them to a file.
 import { readdirSync, appendFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -7,7 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const wanted = process.argv.slice(2);
+// Arguments from the first --flag on go to every bench run (e.g. `npm run bench -- serve --burst-s 10`).
+const args = process.argv.slice(2);
+const firstFlag = args.findIndex((a) => a.startsWith('--'));
+const wanted = firstFlag < 0 ? args : args.slice(0, firstFlag);
+const passed = firstFlag < 0 ? [] : args.slice(firstFlag);
 const all = readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.mjs')).map((f) => f.slice(0, -4)).sort();
 const names = wanted.length ? wanted : all;
 let failed = 0;
@@ -17,7 +21,7 @@ for (const name of names) {
     process.exit(2);
   }
   const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: '2147483647', MALLOC_TRIM_THRESHOLD_: '8589934592' };
-  const r = spawnSync(process.execPath, [join(root, 'bench', `${name}.mjs`)], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(root, 'bench', `${name}.mjs`), ...passed], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   process.stdout.write(r.stdout ?? '');
   if (process.env.BENCH_OUT && r.stdout) appendFileSync(process.env.BENCH_OUT, r.stdout);
   if (r.status !== 0) {
