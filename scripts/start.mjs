@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseCsv } from 'csv-parse/sync';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const runner = join(root, 'dist/pipeline/run-dvc.js');
@@ -87,6 +88,33 @@ if (examples) {
   for (const line of examples.trim().split('\n')) {
     const r = JSON.parse(line);
     console.log(`  ${r.label} (${fmt(r.score, 3)})  ${r.text}`);
+  }
+}
+const speeches = read('runs/summaries/sotu.csv');
+if (speeches) {
+  const rows = parseCsv(speeches, { columns: true });
+  const speech = rows.find((r) => r.year === '1941') ?? rows[0];
+  const words = speech.text.split(/\s+/).length.toLocaleString('en-US');
+  console.log(`Extractive summary of the ${speech.year} State of the Union address (${speech.president}, ${words} words; runs/summaries/sotu.csv):`);
+  for (const method of ['centroid', 'lead']) {
+    console.log(`  ${method === 'centroid' ? 'centroid (closest to the whole speech, MMR against repeats)' : 'lead (the first sentences)'}:`);
+    for (const sentence of speech[method].split('\n')) console.log(`    · ${sentence}`);
+  }
+}
+const chatDemo = read('runs/chat/demo.jsonl');
+if (chatDemo) {
+  const faqEval = json('runs/chat/faq-eval.json');
+  console.log('The FAQ chat bot (compactlm-mini, datasets/shop-faq.csv; score = cosine similarity to the FAQ question; runs/chat/demo.jsonl):');
+  const turns = read('pipelines/chat-demo.jsonl').trim().split('\n').map((l) => JSON.parse(l).message);
+  chatDemo.trim().split('\n').forEach((line, i) => {
+    const a = JSON.parse(line);
+    console.log(`  you> ${turns[i]}`);
+    console.log(`  bot> ${a.answer}`);
+    console.log(`       (${a.fallback ? 'fallback; closest' : 'answered from'} FAQ row ${a.source.row} "${a.source.question}", score ${fmt(a.score)})`);
+  });
+  if (faqEval) {
+    console.log(`  on ${faqEval.n_in_scope} held-out paraphrases: top-1 ${fmt(100 * faqEval.without_threshold.in_scope_accuracy, 1)}%, top-3 ${fmt(100 * faqEval.top3_accuracy, 1)}%; ` +
+      `at threshold ${faqEval.threshold} ${fmt(100 * faqEval.in_scope_accuracy, 1)}% answered right and ${fmt(100 * faqEval.oos_recall, 1)}% of ${faqEval.n_oos} off-topic messages handed back`);
   }
 }
 console.log(`\nDone in ${((Date.now() - started) / 60000).toFixed(1)} min. Bias report: runs/reports/bias.html; all outputs under runs/.`);

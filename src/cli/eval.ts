@@ -2,19 +2,25 @@ import type { Command } from 'commander';
 import { checkOutputFile } from '../data/csv.js';
 import { evaluateClassification, type ClassificationReport, type ClassifyEvalOptions } from '../eval/classification-report.js';
 import { evaluateMaskedLmFolder } from '../eval/masked-lm.js';
+import { evaluateSummarization, formatSummarizeSummary, type SummarizeEvalOptions } from '../eval/summarize-report.js';
+import { evaluateIntent, formatIntentSummary, type IntentEvalOptions } from '../eval/intent-report.js';
+import { DEFAULT_OOS_LABEL } from '../chat/intent-bot.js';
 import { classificationHtml } from '../eval/report-html.js';
 import { loadTextClassifier } from '../infer/classifier.js';
+import { DEFAULT_SUMMARY_SENTENCES, SUMMARY_METHODS, type SummaryMethod } from '../summarize/summarizer.js';
 import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { choice, example, frozen, given, globals, int, nonEmpty, refuseOverwritingInputs, usageError } from './options.js';
+import { choice, example, float, frozen, given, globals, int, nonEmpty, refuseOverwritingInputs, usageError } from './options.js';
 import { MAX_SEQ_LEN, MIN_SEQ_LEN } from './training-options.js';
 
-const TASKS = ['classify', 'mlm'] as const;
+const TASKS = ['classify', 'mlm', 'intent', 'summarize'] as const;
 type Task = (typeof TASKS)[number];
 
 /** Commander's flags, before the checks: the library's fields as given, plus those the settings are made from. */
 type EvalFlags = Pick<ClassifyEvalOptions, 'model' | 'test' | 'textColumn' | 'labelColumn' | 'pairColumn' | 'train' | 'maxLength' | 'batchSize' | 'int8'>
-  & Outputs & { task: Task; protected?: string; privileged?: string; favorable?: string; seqLen: number };
+  & Outputs & { task: Task; protected?: string; privileged?: string; favorable?: string; seqLen: number }
+  & { val?: string; faq?: string; threshold?: number; oosLabel: string }
+  & { referenceColumn: string; stem: boolean; method?: SummaryMethod; sentences?: number };
 
 interface Outputs {
   json: boolean;
@@ -37,7 +43,17 @@ export interface MlmEvalSettings extends Outputs {
   seed: number;
 }
 
-export type EvalSettings = ClassifyEvalSettings | MlmEvalSettings;
+/** --task intent: the library's options (intent-report.ts) plus where the report goes. */
+export interface IntentEvalSettings extends IntentEvalOptions, Outputs {
+  task: 'intent';
+}
+
+/** --task summarize: the library's options (summarize-report.ts) plus where the report goes. */
+export interface SummarizeEvalSettings extends Omit<SummarizeEvalOptions, 'onDocument'>, Outputs {
+  task: 'summarize';
+}
+
+export type EvalSettings = ClassifyEvalSettings | MlmEvalSettings | IntentEvalSettings | SummarizeEvalSettings;
 
 /** Flags that only one task reads: giving one to the other task is a usage error, not a silent no-op. */
 const CLASSIFY_ONLY: [key: keyof EvalFlags, flag: string][] = [
@@ -45,9 +61,21 @@ const CLASSIFY_ONLY: [key: keyof EvalFlags, flag: string][] = [
   ['privileged', '--privileged'], ['favorable', '--favorable'], ['maxLength', '--max-length'], ['int8', '--int8'], ['html', '--html'],
 ];
 const MLM_ONLY: [key: keyof EvalFlags, flag: string][] = [['seqLen', '--seq-len']];
+const INTENT_ONLY: [key: keyof EvalFlags, flag: string][] = [['val', '--val'], ['faq', '--faq'], ['threshold', '--threshold'], ['oosLabel', '--oos-label']];
+/** The classify flags that --task intent reads too. */
+const INTENT_READS: (keyof EvalFlags)[] = ['labelColumn', 'int8'];
+const SUMMARIZE_ONLY: [key: keyof EvalFlags, flag: string][] = [
+  ['referenceColumn', '--reference-column'], ['stem', '--stem'], ['method', '--method'], ['sentences', '--sentences'],
+];
+/** The classify flags that --task summarize reads too. */
+const SUMMARIZE_READS: (keyof EvalFlags)[] = ['int8'];
 
 /** The checked, frozen settings `eval` runs with. */
 export function evalSettings(o: EvalFlags, command: Command, seed: number): Readonly<EvalSettings> {
+  if (o.task === 'summarize') return summarizeEvalSettings(o, command, seed);
+  for (const [key, flag] of SUMMARIZE_ONLY) if (given(command, key)) throw usageError(`${flag} is for --task summarize, not --task ${o.task}`);
+  if (o.task === 'intent') return intentEvalSettings(o, command);
+  for (const [key, flag] of INTENT_ONLY) if (given(command, key)) throw usageError(`${flag} is for --task intent, not --task ${o.task}`);
   const wrongTask = o.task === 'mlm' ? CLASSIFY_ONLY : MLM_ONLY;
   for (const [key, flag] of wrongTask) {
     if (given(command, key)) throw usageError(`${flag} is for --task ${o.task === 'mlm' ? 'classify' : 'mlm'}, not --task ${o.task}`);
@@ -79,6 +107,54 @@ export function evalSettings(o: EvalFlags, command: Command, seed: number): Read
   });
 }
 
+/** --task summarize's settings: its own flags, and of the other tasks' only those it reads. */
+function summarizeEvalSettings(o: EvalFlags, command: Command, seed: number): Readonly<SummarizeEvalSettings> {
+  for (const [key, flag] of [...CLASSIFY_ONLY, ...MLM_ONLY, ...INTENT_ONLY]) {
+    if (!SUMMARIZE_READS.includes(key) && given(command, key)) throw usageError(`${flag} is not a flag of --task summarize`);
+  }
+  if (o.report !== undefined) refuseOverwritingInputs([{ what: '--report', path: o.report }], [{ what: '--model', path: o.model }, { what: '--test', path: o.test }]);
+  return frozen({
+    task: 'summarize',
+    model: o.model,
+    test: o.test,
+    textColumn: o.textColumn,
+    referenceColumn: o.referenceColumn,
+    stem: o.stem,
+    ...(o.method !== undefined ? { method: o.method } : {}),
+    sentences: o.sentences ?? DEFAULT_SUMMARY_SENTENCES,
+    seed,
+    batchSize: o.batchSize,
+    int8: o.int8,
+    json: o.json,
+    ...(o.report !== undefined ? { report: o.report } : {}),
+  });
+}
+
+/** --task intent's settings: its own flags, and of classify's only those it reads. */
+function intentEvalSettings(o: EvalFlags, command: Command): Readonly<IntentEvalSettings> {
+  for (const [key, flag] of [...CLASSIFY_ONLY, ...MLM_ONLY]) {
+    if (!INTENT_READS.includes(key) && given(command, key)) throw usageError(`${flag} is not a flag of --task intent`);
+  }
+  if (o.val !== undefined && o.threshold !== undefined) throw usageError('give --val (the threshold is chosen there) or --threshold, not both');
+  const inputs = [['--model', o.model], ['--test', o.test], ['--val', o.val], ['--faq', o.faq]].filter((x): x is [string, string] => x[1] !== undefined);
+  if (o.report !== undefined) refuseOverwritingInputs([{ what: '--report', path: o.report }], inputs.map(([what, path]) => ({ what, path })));
+  return frozen({
+    task: 'intent',
+    model: o.model,
+    test: o.test,
+    ...(o.val !== undefined ? { val: o.val } : {}),
+    ...(o.faq !== undefined ? { faq: o.faq } : {}),
+    ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
+    oosLabel: o.oosLabel,
+    textColumn: o.textColumn,
+    labelColumn: given(command, 'labelColumn') ? o.labelColumn : 'intent',
+    batchSize: o.batchSize,
+    int8: o.int8,
+    json: o.json,
+    ...(o.report !== undefined ? { report: o.report } : {}),
+  });
+}
+
 /**
  * `compactlm eval`: quality of a model on a test CSV (library: src/eval/). --task classify (default) scores a
  * fine-tuned sequence classifier; --task mlm a masked LM (loss, perplexity, masked-token accuracy). The report's
@@ -90,9 +166,10 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('Evaluate a model on a test CSV: a classifier (accuracy with a bootstrap 95% interval, macro F1, per-class ' +
       'precision/recall/F1, confusion matrix, calibration (ECE), baselines, robustness to typos and synonyms, bias, latency) ' +
-      'or a masked LM (--task mlm: loss, perplexity, masked-token accuracy). A summary on stdout (--json: the report as JSON).')
+      'or a masked LM (--task mlm: loss, perplexity, masked-token accuracy), or intent detection with out-of-scope queries (--task intent: ' +
+      'in-scope accuracy, out-of-scope recall and precision, the threshold). A summary on stdout (--json: the report as JSON).')
     .option('--task <name>', `${TASKS.join(' | ')}`, choice(TASKS), 'classify')
-    .requiredOption('--model <dir>', 'classify: a fine-tuned model folder or its export folder; mlm: a model folder', nonEmpty)
+    .requiredOption('--model <dir>', 'classify, intent: a fine-tuned model folder or its export folder (intent with --faq: any encoder); mlm: a model folder', nonEmpty)
     .requiredOption('--test <csv>', 'test CSV: a text column (and for classify a label column)', nonEmpty)
     .option('--text-column <col>', 'column with the text', nonEmpty, 'text')
     .option('--label-column <col>', 'classify: column with the true label (one of the model\'s labels)', nonEmpty, 'label')
@@ -109,6 +186,14 @@ export function registerEval(program: Command): void {
     .option('--json', 'print the report as JSON on stdout (instead of the readable summary)', false)
     .option('--report <file>', 'write the JSON report to this file', nonEmpty)
     .option('--html <file>', 'classify: write a self-contained HTML report (confusion matrix, per-class chart, reliability diagram)', nonEmpty)
+    .option('--oos-label <label>', 'intent: the out-of-scope label in the label column (Larson et al. 2019, CLINC150)', nonEmpty, DEFAULT_OOS_LABEL)
+    .option('--val <csv>', 'intent: validation CSV (same columns, with out-of-scope rows): choose the threshold there, apply it to --test', nonEmpty)
+    .option('--threshold <x>', 'intent: predicted out-of-scope below this score (instead of choosing it on --val)', float(-1, 1))
+    .option('--faq <csv>', 'intent: score retrieval from this FAQ (question, answer, intent) with --model as the encoder, not a classifier', nonEmpty)
+    .option('--reference-column <col>', 'summarize: column with the reference summary (sentences on separate lines, as ROUGE-Lsum reads them)', nonEmpty, 'summary')
+    .option('--stem', 'summarize: Porter-stem tokens before matching (rouge_score\'s use_stemmer; the papers\' ROUGE-1.5.5 -m)', false)
+    .option('--method <name>', `summarize: ${SUMMARY_METHODS.join(' | ')}, scored next to lead (default: the folder's, centroid or trained)`, choice(SUMMARY_METHODS))
+    .option('--sentences <n>', `summarize: sentences per summary (default ${DEFAULT_SUMMARY_SENTENCES})`, int(1, 1_000_000))
     .addHelpText('after', `
 Report (--json, --report), classify: task, test, train, n, labels, accuracy, accuracy_ci95 [lo, hi] (percentile
 bootstrap, 1000 resamples, --seed), macro_f1, per_class {label: {precision, recall, f1, support}},
@@ -116,12 +201,22 @@ confusion_matrix {labels, matrix} (rows true, columns predicted), ece (15 bins),
 (with --train)}: {accuracy, macro_f1}, robustness {typos, synonyms}: {accuracy}, bias (with --protected),
 latency_ms {fp32?, int8?}: {p50, p95} (one text per run; both for an export with both ONNX files), model {path,
 precision, parameters, files}, seed. Metric definitions are scikit-learn's (zero_division=0).
-mlm: task, test, n (masked tokens scored), loss, perplexity, masked_token_accuracy, blocks, seq_len, model, seed.`)
+mlm: task, test, n (masked tokens scored), loss, perplexity, masked_token_accuracy, blocks, seq_len, model, seed.
+intent (--label-column defaults to intent): task, test, val, faq, oos_label, n, n_in_scope, n_oos, intents,
+threshold, threshold_from (val | --threshold | null), in_scope_accuracy, oos_recall, oos_precision, predicted_oos,
+balance, balance_score, top3_accuracy, without_threshold {…}, val_metrics {…}, model {path, kind, precision};
+definitions in src/eval/intent-report.ts (a score below the threshold counts as predicted out-of-scope).
+summarize: task, test, text_column, reference_column, n, method, sentences, stem, rouge {<method>, lead}: {rouge1,
+rouge2, rougeL, rougeLsum}: {f1, f1_ci95 [lo, hi], precision, recall} (fractions; means over the documents, rouge_score's
+definitions; published CNN/DM "ROUGE-L" is rougeLsum), lengths, model {path, precision}, seed.`)
     .action(async (flags: EvalFlags, command: Command) => runEval(evalSettings(flags, command, globals(command).seed)));
   example(cmd,
     'compactlm eval --model runs/sentiment --test data/test.csv --text-column text --label-column label --train data/train.csv --html eval.html',
     'compactlm eval --model runs/sentiment-export --int8 --test data/test.csv --protected gender --favorable positive --json > eval.json',
-    'compactlm eval --task mlm --model models/compactlm-mini --test data/val.csv --text-column text --seq-len 128');
+    'compactlm eval --task mlm --model models/compactlm-mini --test data/val.csv --text-column text --seq-len 128',
+    'compactlm eval --task intent --model runs/intents --test test.csv --val val.csv --oos-label oos --json',
+    'compactlm eval --task summarize --model models/compactlm-mini --test test.csv --text-column article --reference-column summary --stem',
+    'compactlm eval --task intent --model models/compactlm-mini --faq datasets/shop-faq.csv --test datasets/shop-faq-paraphrases.csv --text-column question --threshold 0.7');
 }
 
 async function runEval(s: Readonly<EvalSettings>): Promise<void> {
@@ -129,7 +224,15 @@ async function runEval(s: Readonly<EvalSettings>): Promise<void> {
   let report: object;
   let summary: string;
   let html: string | undefined;
-  if (s.task === 'mlm') {
+  if (s.task === 'summarize') {
+    const r = await evaluateSummarization(s);
+    report = r;
+    summary = formatSummarizeSummary(r);
+  } else if (s.task === 'intent') {
+    const r = await evaluateIntent(s);
+    report = r;
+    summary = formatIntentSummary(r);
+  } else if (s.task === 'mlm') {
     const m = await evaluateMaskedLmFolder(s.model, s.test, { seqLen: s.seqLen, batchSize: s.batchSize, seed: s.seed, textColumn: s.textColumn });
     const r = { task: 'mlm', test: s.test, n: m.tokens, loss: m.val_loss, perplexity: m.val_ppl, masked_token_accuracy: m.val_mlm_acc,
       blocks: m.blocks, seq_len: m.seq_len, model: { path: s.model }, seed: s.seed } as const;
