@@ -10,15 +10,21 @@
 //   latency   summarizing the CNN/DM article closest to 600 words (3 sentences, centroid), p50/p95 over
 //             BENCH_RUNS runs with BENCH_THREADS threads: the model folder (fp32), its export fp32 and int8;
 //             lead (no model) for scale
+//   trained   `finetune --task extractive` (BertSumExt with a Linear classifier) from compactlm-mini on CNN/DM rows
+//             1–150 (training) and 151–175 (validation: the best checkpoint by ROUGE-1 + ROUGE-2), timed; then
+//             `eval --task summarize` of trained, lead and centroid on the disjoint rows 176–250 (row = data row
+//             of test.csv in file order), with the greedy oracle on those rows. BENCH_EXT_EPOCHS (5), BENCH_EXT_LR
+//             (1e-4), batch 8, --max-length 512.
 //
-//   npm run bench -- summarize      env: BENCH_SUMMARIZE=rouge,int8,latency  BENCH_THREADS=2  BENCH_RUNS=20
+//   npm run bench -- summarize      env: BENCH_SUMMARIZE=rouge,int8,latency,trained  BENCH_THREADS=2  BENCH_RUNS=20
 // Reads ../shared/data/summarization (skipped with a line where it is absent). Prints one JSON line per result
 // ({"bench":"summarize",...}); work files under runs/bench/summarize/ (git-ignored).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
@@ -26,7 +32,7 @@ const work = join(root, 'runs/bench/summarize');
 const model = 'models/compactlm-mini';
 const threads = Number(process.env.BENCH_THREADS ?? 2);
 const runs = Number(process.env.BENCH_RUNS ?? 20);
-const parts = (process.env.BENCH_SUMMARIZE ?? 'rouge,int8,latency').split(',');
+const parts = (process.env.BENCH_SUMMARIZE ?? 'rouge,int8,latency,trained').split(',');
 const data = join(root, '..', 'shared', 'data', 'summarization');
 const datasets = [
   { name: 'cnndm', file: join(data, 'frank-cnndm', 'test.csv'), sentences: 3 },
@@ -125,4 +131,52 @@ if (parts.includes('latency')) {
   out({ part: 'latency', article_words: words(article), article_sentences: sentences, summary_sentences: 3, threads, runs, results: res,
     int8_over_fp32_export: +(res[2].p50_ms / res[1].p50_ms).toFixed(3) });
   for (const r of runners) await r.s.close();
+}
+
+if (parts.includes('trained')) {
+  const d = present.find((x) => x.name === 'cnndm');
+  if (!d) {
+    console.error('bench summarize: trained needs the CNN/DailyMail sample: skipped');
+    out({ part: 'trained', skipped: `${datasets[0].file} is absent` });
+  } else {
+    const rows = parse(readFileSync(d.file), { columns: true });
+    const split = { train: [0, 150], val: [150, 175], test: [175, 250] };
+    const files = {};
+    for (const [name, [from, to]] of Object.entries(split)) {
+      files[name] = join(work, `cnndm-${name}.csv`);
+      writeFileSync(files[name], stringify(rows.slice(from, to), { header: true, columns: ['id', 'article', 'summary'] }));
+    }
+    const extDir = join(work, 'mini-extractive');
+    const epochs = Number(process.env.BENCH_EXT_EPOCHS ?? 5);
+    const lr = Number(process.env.BENCH_EXT_LR ?? 1e-4);
+    let started = performance.now();
+    const fit = JSON.parse(compactlm(['finetune', '--task', 'extractive', '--model', model, '--train', files.train, '--val', files.val,
+      '--text-column', 'article', '--summary-column', 'summary', '--out', extDir, '--epochs', epochs, '--batch-size', 8, '--max-length', 512,
+      '--lr', lr, '--threads', threads, '--seed', 42, '--json']).trim().split('\n').pop());
+    const trainSeconds = (performance.now() - started) / 1000;
+    const test = { ...d, file: files.test };
+    started = performance.now();
+    const trained = JSON.parse(compactlm(evalArgs(test, extDir, ['--method', 'trained'])));
+    const evalSeconds = (performance.now() - started) / 1000;
+    const centroid = JSON.parse(compactlm(evalArgs(test, model, ['--method', 'centroid'])));
+    const { greedyOracle } = await import('../dist/summarize/oracle.js');
+    const { splitSentences } = await import('../dist/summarize/sentences.js');
+    const { rougeScores } = await import('../dist/summarize/rouge.js');
+    const testRows = rows.slice(...split.test);
+    const oracle = { rouge1: 0, rouge2: 0, rougeL: 0, rougeLsum: 0 };
+    for (const row of testRows) {
+      const sents = splitSentences(row.article);
+      const pick = greedyOracle(sents.map((x) => x.text), row.summary, { stem: true, maxSentences: 3 });
+      const sc = rougeScores(row.summary, pick.map((i) => sents[i].text).join('\n'), { stem: true });
+      for (const t of Object.keys(oracle)) oracle[t] += sc[t].f1 / testRows.length;
+    }
+    const r = { ...points(trained.rouge), centroid: points(centroid.rouge).centroid };
+    out({ part: 'trained', dataset: 'cnndm', file: d.file, rows: { train: '1-150', val: '151-175', test: '176-250' }, n: trained.n, sentences: 3, stem: true,
+      model: `${model} + finetune --task extractive`, unit: 'F1 x 100',
+      training: { epochs, lr, batch_size: 8, max_length: 512, threads, steps: fit.steps, best_step: fit.best_step, seconds: +trainSeconds.toFixed(1),
+        val_rouge1: +(100 * fit.val_rouge1).toFixed(2), val_rouge2: +(100 * fit.val_rouge2).toFixed(2), truncated_documents: fit.truncated, positive_rate: +fit.positive_rate.toFixed(4) },
+      ...r, oracle: Object.fromEntries(Object.entries(oracle).map(([t, v]) => [t, { f1: +(100 * v).toFixed(2) }])),
+      summary_words: { ...trained.lengths.summary_words, centroid: centroid.lengths.summary_words.centroid },
+      goal_trained_rouge1_ge_lead: r.trained.rouge1.f1 >= r.lead.rouge1.f1, eval_seconds_trained: +evalSeconds.toFixed(1) });
+  }
 }

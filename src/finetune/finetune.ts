@@ -211,15 +211,7 @@ export async function trainClassifier(o: FinetuneOptions, run: ClassifierRun, t:
     evalFeeds: fixedClassifyFeeds(val, B, seqLen, run.tokenizer.padId),
     evalMetrics: (logits) => ({ val_macro_f1: macroF1(valIds, predictions(logits, labels.length, valIds.length), labels.length) }),
     select: { metric: 'val_macro_f1', mode: 'max' },
-    earlyStop: o.earlyStop,
-    schedule: makeSchedule({ kind: o.schedule, peakLr: o.lr, warmup: o.warmup, totalSteps: steps }),
-    runDir: o.out,
-    steps,
-    evalEvery: o.evalEvery ?? Math.min(perEpoch, steps),
-    saveEvery: o.saveEvery,
-    resume: o.resume,
-    stopAfter: o.stopAfter,
-    session: { device: o.device ?? 'cpu', threads: o.threads },
+    ...finetuneRunOptions(o, steps, perEpoch),
     fingerprint: {
       config: JSON.parse(configToJson(config)),
       labels, batchSize: B, seqLen, maxLength: o.maxLength, steps, lr: o.lr, warmup: o.warmup, schedule: o.schedule,
@@ -263,6 +255,22 @@ export async function trainClassifier(o: FinetuneOptions, run: ClassifierRun, t:
   return summary;
 }
 
+/** The trainer options a fine-tuning run takes from its flags: schedule, evaluation, checkpoints, stopping, session. */
+export function finetuneRunOptions(o: Pick<FinetuneOptions, 'schedule' | 'lr' | 'warmup' | 'out' | 'earlyStop' | 'evalEvery' | 'saveEvery' | 'resume' | 'stopAfter' | 'device' | 'threads'>,
+  steps: number, perEpoch: number) {
+  return {
+    earlyStop: o.earlyStop,
+    schedule: makeSchedule({ kind: o.schedule, peakLr: o.lr, warmup: o.warmup, totalSteps: steps }),
+    runDir: o.out,
+    steps,
+    evalEvery: o.evalEvery ?? Math.min(perEpoch, steps),
+    saveEvery: o.saveEvery,
+    resume: o.resume,
+    stopAfter: o.stopAfter,
+    session: { device: o.device ?? 'cpu', threads: o.threads },
+  };
+}
+
 /** Arg-max label ids of the real rows of the eval batches' logits [B, C] (padding rows come last). */
 export function predictions(logits: Float32Array[], C: number, n: number): number[] {
   const out: number[] = [];
@@ -273,7 +281,7 @@ export function predictions(logits: Float32Array[], C: number, n: number): numbe
 }
 
 /** The eval row of `step` in metrics.jsonl. */
-async function bestEval(out: string, step: number): Promise<EvalRow | null> {
+export async function bestEval(out: string, step: number): Promise<EvalRow | null> {
   const rows = await readMetrics(join(out, METRICS_FILE));
   return (rows.filter((r) => r.step === step && 'val_loss' in r).pop() as EvalRow | undefined) ?? null;
 }

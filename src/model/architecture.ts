@@ -1,15 +1,18 @@
 /**
  * Which head a model folder's config.json describes, and so which parameters its model.safetensors holds:
- * BertForMaskedLM (the masked-LM head, tied decoder) or BertForSequenceClassification (pooler + classifier).
+ * BertForMaskedLM (the masked-LM head, tied decoder), BertForSequenceClassification (pooler + classifier) or
+ * BertForExtractiveSummarization (a sentence classifier on the [CLS] rows, heads/extractive.ts).
  */
 import { paramTable } from './bert.js';
-import { classifierLabels, isClassifier, type BertConfig } from './config.js';
+import { classifierLabels, isClassifier, isExtractive, type BertConfig } from './config.js';
 import { classifierHead } from './heads/classifier.js';
+import { extractiveHead } from './heads/extractive.js';
 import { mlmHead } from './heads/mlm.js';
 import type { ParamSpec } from './params.js';
 import type { Head } from './step-compiler.js';
 
 export function headFor(config: BertConfig): Head {
+  if (isExtractive(config)) return extractiveHead;
   return isClassifier(config) ? classifierHead(classifierLabels(config).length) : mlmHead;
 }
 

@@ -47,14 +47,35 @@ export interface BertConfig {
   /** Written with id2label (HF derives it from id2label; written too, as the card of the format asks). */
   num_labels?: number;
   problem_type?: 'single_label_classification';
+  /** "extractive": a sentence scorer from `finetune --task extractive` (architectures [EXTRACTIVE_SUMMARIZATION]). */
+  task?: typeof EXTRACTIVE_TASK;
 }
 
 export const MASKED_LM = 'BertForMaskedLM';
 export const SEQUENCE_CLASSIFICATION = 'BertForSequenceClassification';
+/**
+ * BertSumExt with a Linear sentence classifier (heads/extractive.ts). Not a transformers class: PyTorch reads the
+ * encoder with `BertModel.from_pretrained(dir)` and the head as the plain tensors ext_layer.linear1.{weight,bias}.
+ */
+export const EXTRACTIVE_SUMMARIZATION = 'BertForExtractiveSummarization';
+/** config.json's `task` of an extractive summarizer (what `summarize` looks for). */
+export const EXTRACTIVE_TASK = 'extractive';
 
 /** A fine-tuned classifier (HF BertForSequenceClassification) rather than a masked LM. */
 export function isClassifier(config: BertConfig): boolean {
   return config.architectures.includes(SEQUENCE_CLASSIFICATION);
+}
+
+/** An extractive summarizer (`finetune --task extractive`): an encoder and a sentence classifier over [CLS] rows. */
+export function isExtractive(config: BertConfig): boolean {
+  return config.architectures.includes(EXTRACTIVE_SUMMARIZATION);
+}
+
+/** `base`'s encoder as an extractive summarizer's config (labels of a classifier base dropped). */
+export function extractiveConfig(base: BertConfig): BertConfig {
+  const c: BertConfig = { ...base, architectures: [EXTRACTIVE_SUMMARIZATION], task: EXTRACTIVE_TASK };
+  for (const key of ['id2label', 'label2id', 'num_labels', 'problem_type'] as const) delete c[key];
+  return c;
 }
 
 /** A classifier's labels in id order (id2label "0" … "C−1"; validateConfig checked them). */
@@ -187,6 +208,9 @@ export function validateConfig(raw: unknown, source: string): BertConfig {
   }
   if (typeof c.use_cache !== 'boolean') fail('use_cache', 'must be true or false');
   if ((c.architectures as string[]).includes(SEQUENCE_CLASSIFICATION)) checkLabels(c, fail);
+  if ((c.architectures as string[]).includes(EXTRACTIVE_SUMMARIZATION) && c.task !== EXTRACTIVE_TASK) {
+    fail('task', `${EXTRACTIVE_SUMMARIZATION} needs "task": "${EXTRACTIVE_TASK}" (what summarize looks for)`);
+  }
   // CompactLM computes and stores float32; an fp16 Hub config is read (weights are converted on load).
   c.torch_dtype = 'float32';
   if (typeof c.transformers_version !== 'string') fail('transformers_version', 'must be a string');

@@ -19,13 +19,14 @@ import { join } from 'node:path';
 import { Embedder } from '../infer/embed.js';
 import { isExportFolder } from '../infer/encoder-model.js';
 import { CONFIG_FILE } from '../model/checkpoint-folder.js';
-import { loadConfig } from '../model/config.js';
+import { EXTRACTIVE_TASK, loadConfig } from '../model/config.js';
 import type { Device } from '../runtime/session.js';
 import { UserError } from '../util/errors.js';
 import { CentroidScorer } from './centroid.js';
 import { leadScorer } from './lead.js';
 import type { SentenceScorer, SummaryMethod } from './scorer.js';
 import { splitSentences } from './sentences.js';
+import { TrainedScorer } from './trained.js';
 
 export { SUMMARY_METHODS, type SummaryMethod } from './scorer.js';
 
@@ -33,7 +34,7 @@ export { SUMMARY_METHODS, type SummaryMethod } from './scorer.js';
 export const DEFAULT_SUMMARY_SENTENCES = 3;
 
 /** config.json's `task` of a folder from `compactlm finetune --task extractive`. */
-export const EXTRACTIVE_TASK = 'extractive';
+export { EXTRACTIVE_TASK };
 
 export interface SummarizerOptions {
   /** Export folders: run onnx/model_quantized.onnx. */
@@ -118,8 +119,7 @@ export async function loadSummarizer(dir: string, o: SummarizerOptions = {}): Pr
       case 'centroid':
         return new CentroidScorer(await Embedder.load(dir, session), { lambda: o.lambda, batchSize: o.batchSize });
       case 'trained':
-        // The seam for `compactlm finetune --task extractive`: its sentence classifier loads here.
-        throw new UserError(`${dir}: --method trained (a folder from \`compactlm finetune --task extractive\`) cannot run in this version of CompactLM yet: use --method centroid or lead`);
+        return TrainedScorer.load(dir, session);
     }
   };
   const scorer = (method: SummaryMethod): Promise<SentenceScorer> => {
