@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createReadStream, createWriteStream, promises as fsp, statSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -332,7 +333,12 @@ export class CsvWriter {
 
   async abort(): Promise<void> {
     this.stringifier.destroy();
-    this.out.destroy();
+    // The file may still be opening: remove it only after the stream has closed, or the open would recreate it.
+    if (!this.out.closed) {
+      const closed = once(this.out, 'close').catch(() => {});
+      this.out.destroy();
+      await closed;
+    }
     await fsp.rm(this.tmp, { force: true });
   }
 }
