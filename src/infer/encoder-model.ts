@@ -149,10 +149,10 @@ export class EncoderModel {
  * compiler made it before (runtime/graph-cache.ts), else compiled from the weights and cached.
  */
 async function modelFolderSession(dir: string, o: EncoderLoadOptions, session: SessionConfig): Promise<[BertConfig, Tokenizer, ort.InferenceSession]> {
-  refuseUnfinished(dir);
   const key = { dir, output: o.output };
   const cached = existsSync(join(dir, CONFIG_FILE)) && existsSync(join(dir, WEIGHTS_FILE)) ? await cachedGraph(key) : null;
   if (cached) {
+    refuseUnfinished(dir); // loadModelFolder checks it on the other path
     const config = await loadConfig(join(dir, CONFIG_FILE));
     checkArchitecture(dir, config, o);
     return [config, await folderTokenizer(dir, config), await createSession(cached, session)];

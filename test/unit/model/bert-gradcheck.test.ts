@@ -12,7 +12,7 @@ import { mlmLoss } from '../../../src/model/losses.js';
 import { paramTable } from '../../../src/model/bert.js';
 import { Rng } from '../../../src/util/rng.js';
 import { fillKeepMask } from '../../../src/train/dropout-masks.js';
-import { batchFeeds, i64, randomWeights, session, testBatch } from './bert-reference.js';
+import { batchFeeds, i64, probeGradients, randomWeights, session, testBatch } from './bert-reference.js';
 
 const config = makeConfig('tiny', {
   vocab_size: 23, hidden_size: 8, num_attention_heads: 2, intermediate_size: 12, num_hidden_layers: 2, max_position_embeddings: 10,
@@ -65,26 +65,7 @@ async function gradCheck(kind: Case) {
   const res = await full.run(feeds);
   const f = async () => (await lossOnly.run(feeds)).loss.data[0] as number;
 
-  const h = 1e-5;
-  let checked = 0;
-  let worst = { err: 0, at: '' };
-  for (const spec of table) {
-    const data = params.get(spec.name)!;
-    const grad = res[`grad.${spec.name}`].data as Float64Array;
-    for (let k = 0; k < COORDS; k++) {
-      const i = rng.int(data.length);
-      const x0 = data[i];
-      data[i] = x0 + h;
-      const fp = await f();
-      data[i] = x0 - h;
-      const fm = await f();
-      data[i] = x0;
-      const numeric = (fp - fm) / (2 * h);
-      const err = Math.abs(grad[i] - numeric) / (1e-8 + 1e-5 * Math.abs(numeric));
-      if (err > worst.err) worst = { err, at: `${spec.name}[${i}]: analytic ${grad[i]}, numeric ${numeric}` };
-      checked++;
-    }
-  }
+  const { checked, worst } = await probeGradients(table, params, res, f, rng, COORDS);
   return { checked, worst, res };
 }
 

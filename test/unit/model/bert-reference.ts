@@ -228,3 +228,33 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
+
+/**
+ * Central differences at `coords` random coordinates of every parameter (float64 weights mutated in place and
+ * restored) against the analytic gradients `grad.<name>`: the worst relative error |a − n| / (1e-8 + 1e-5·|n|).
+ */
+export async function probeGradients(
+  table: readonly { name: string }[], params: Map<string, Float64Array>, analytic: Record<string, { data: unknown }>,
+  loss: () => Promise<number>, rng: { int(n: number): number }, coords: number, h = 1e-5,
+): Promise<{ checked: number; worst: { err: number; at: string } }> {
+  let checked = 0;
+  let worst = { err: 0, at: '' };
+  for (const spec of table) {
+    const data = params.get(spec.name)!;
+    const grad = analytic[`grad.${spec.name}`].data as Float64Array;
+    for (let k = 0; k < coords; k++) {
+      const i = rng.int(data.length);
+      const x0 = data[i];
+      data[i] = x0 + h;
+      const fp = await loss();
+      data[i] = x0 - h;
+      const fm = await loss();
+      data[i] = x0;
+      const numeric = (fp - fm) / (2 * h);
+      const err = Math.abs(grad[i] - numeric) / (1e-8 + 1e-5 * Math.abs(numeric));
+      if (err > worst.err) worst = { err, at: `${spec.name}[${i}]: analytic ${grad[i]}, numeric ${numeric}` };
+      checked++;
+    }
+  }
+  return { checked, worst };
+}

@@ -15,7 +15,7 @@ import { modelTable } from '../../../src/model/architecture.js';
 import { fillKeepMask } from '../../../src/train/dropout-masks.js';
 import { UserError } from '../../../src/util/errors.js';
 import { Rng } from '../../../src/util/rng.js';
-import { batchFeeds, i64, randomWeights, referenceForward, session, testBatch } from './bert-reference.js';
+import { batchFeeds, i64, probeGradients, randomWeights, referenceForward, session, testBatch } from './bert-reference.js';
 
 const config = extractiveConfig(makeConfig('tiny', {
   vocab_size: 23, hidden_size: 8, num_attention_heads: 2, intermediate_size: 12, num_hidden_layers: 2, max_position_embeddings: 10,
@@ -110,26 +110,7 @@ test('gradients of the whole model (encoder, dropout, ext_layer) vs float64 fini
   }
   const res = await full.run(feeds);
   const loss = async () => (await lossOnly.run(feeds)).loss.data[0] as number;
-  const h = 1e-5;
-  let worst = { err: 0, at: '' };
-  let checked = 0;
-  for (const spec of table) {
-    const data = params.get(spec.name)!;
-    const grad = res[`grad.${spec.name}`].data as Float64Array;
-    for (let k = 0; k < 3; k++) {
-      const i = rng.int(data.length);
-      const x0 = data[i];
-      data[i] = x0 + h;
-      const fp = await loss();
-      data[i] = x0 - h;
-      const fm = await loss();
-      data[i] = x0;
-      const numeric = (fp - fm) / (2 * h);
-      const err = Math.abs(grad[i] - numeric) / (1e-8 + 1e-5 * Math.abs(numeric));
-      if (err > worst.err) worst = { err, at: `${spec.name}[${i}]: analytic ${grad[i]}, numeric ${numeric}` };
-      checked++;
-    }
-  }
+  const { checked, worst } = await probeGradients(table, params, res, loss, rng, 3);
   expect(checked).toBe(table.length * 3);
   expect(table.slice(-2).map((p) => p.name)).toEqual(['ext_layer.linear1.weight', 'ext_layer.linear1.bias']);
   expect(worst.err).toBeLessThanOrEqual(1); // |analytic − numeric| ≤ 1e-8 + 1e-5·|numeric|
