@@ -165,6 +165,8 @@ async function repl(bot: ChatBot, s: Readonly<ChatSettings>): Promise<void> {
     rl.prompt();
   }
   rl.close();
+  // The conversation is over: let go of the terminal, so nothing (a raw-mode stdin) keeps the process alive.
+  process.stdin.destroy();
 }
 
 function isTurn(h: unknown): h is ChatTurn {
