@@ -8,6 +8,7 @@
 //   npm run bench -- train-step                 (sets MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_)
 //   node bench/train-step.mjs --profile         (also prints ORT's per-op-type time, from enableProfiling)
 //   env: BENCH_PRESET=tiny|mini|...  BENCH_THREADS=2  BENCH_STEPS=10  BENCH_PROFILE_NODES=N (with --profile: slowest N nodes)
+//        BENCH_DEVICE=cpu|webgpu|cuda (the one execution provider the sessions list; default cpu; bench/gpu.sh sets it)
 //        BENCH_SPIN=0 (ORT intra-op threads do not spin)
 //        BENCH_PYTORCH=0 (skip the PyTorch baseline)  BENCH_PYTHON=/path/to/python3 (default /usr/bin/python3, then python3)
 //
@@ -16,6 +17,8 @@
 // It inherits this environment (MALLOC_*, and LD_LIBRARY_PATH if you point torch's libblas.so.3 at another BLAS).
 //
 // Prints JSON lines: {"bench":"train_step",...,"ms_per_step","tokens_per_s","peak_rss_mb"} and {"bench":"forward",...}.
+// With --profile both also carry "nodes" (graph nodes per execution provider, from ORT's profiler) and "cpu_ops" (on a
+// GPU device, the op types that fell back to CPUExecutionProvider; [] on cpu).
 // load_avg is the machine's 1-minute load when the run ended: on a shared 2-core machine, timings with a load well
 // above the thread count measure the neighbours too.
 import ort from 'onnxruntime-node';
@@ -25,7 +28,7 @@ import { loadavg } from 'node:os';
 import { makeConfig } from '../dist/model/config.js';
 import { compileStep } from '../dist/model/step-compiler.js';
 import { fillKeepMask } from '../dist/train/dropout-masks.js';
-import { sessionOptions as trainerSessionOptions } from '../dist/runtime/session.js';
+import { checkDevice, explainSessionError, sessionOptions as trainerSessionOptions } from '../dist/runtime/session.js';
 import { initParams } from '../dist/model/bert.js';
 import { Rng } from '../dist/util/rng.js';
 
@@ -35,10 +38,18 @@ const steps = Number(process.env.BENCH_STEPS ?? 10);
 const warmup = 3;
 const profile = process.argv.includes('--profile');
 const [B, T, M] = [16, 128, 20];
+const device = process.env.BENCH_DEVICE ?? 'cpu';
 
-const config = makeConfig(preset);
+const config = (() => {
+  try {
+    return makeConfig(preset);
+  } catch (e) {
+    console.error(`train-step: BENCH_PRESET=${preset}: ${e.message}`);
+    process.exit(2);
+  }
+})();
 const rng = new Rng(1234);
-const sessionOptions = trainerSessionOptions({ threads }); // exactly what the trainer uses
+const sessionOptions = trainerSessionOptions({ threads, device }); // exactly what the trainer uses
 // BENCH_SPIN=0: ORT's intra-op threads sleep instead of spinning between ops (session config entry).
 if (process.env.BENCH_SPIN === '0') sessionOptions.extra = { session: { intra_op: { allow_spinning: '0' } } };
 const profiled = (prefix) => ({ ...sessionOptions, enableProfiling: profile, profileFilePrefix: `/tmp/${prefix}` });
@@ -71,14 +82,31 @@ function batch() {
   };
 }
 
+// A device that cannot start (unknown name, no provider, no GPU adapter) ends the bench with one line, exit 2.
+async function createSession(bytes, options) {
+  try {
+    checkDevice(device);
+    return await ort.InferenceSession.create(bytes, options);
+  } catch (e) {
+    const err = explainSessionError(device, e);
+    if (err.name !== 'UserError' && device === 'cpu') throw err;
+    const why = err.name === 'UserError' ? err.message.replace(/^--device \S+: /, '') : `the session could not start (${err.message.split('\n')[0]})`;
+    console.error(`train-step: BENCH_DEVICE=${device}: ${why}`);
+    process.exit(2);
+  }
+}
+
 // onnxruntime-node's endProfiling() writes <prefix>_<date>.json and returns nothing: find the file.
+// Returns the graph's nodes per execution provider (each Node event's args.provider) and, off cpu, the op types that
+// fell back to the CPU provider.
 function summarizeProfile(session, label) {
   session.endProfiling();
-  const name = readdirSync('/tmp').find((f) => f.startsWith(`compactlm-prof-${label}`) && f.endsWith('.json'));
+  const name = readdirSync('/tmp').find((f) => f.startsWith(`compactlm-prof-${label}-${process.pid}_`) && f.endsWith('.json'));
   const file = `/tmp/${name}`;
   const events = JSON.parse(readFileSync(file, 'utf8'));
   const byOp = new Map();
   const byNode = new Map();
+  const providerOf = new Map(); // node name → provider
   let runs = 0;
   for (const e of events) {
     if (e.cat === 'Session' && e.name === 'model_run') runs++;
@@ -92,6 +120,7 @@ function summarizeProfile(session, label) {
     const nd = byNode.get(e.name) ?? { op, shape, us: 0 };
     nd.us += e.dur;
     byNode.set(e.name, nd);
+    providerOf.set(e.name, { provider: e.args?.provider ?? '?', op });
   }
   const total = [...byOp.values()].reduce((s, r) => s + r.us, 0);
   for (const [op, r] of [...byOp].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) {
@@ -102,6 +131,17 @@ function summarizeProfile(session, label) {
     console.error(`${label} node ${(r.us / 1000 / runs).toFixed(2).padStart(7)} ms  ${r.op.padEnd(18)} ${r.shape.padEnd(22)} ${name.replace(/_kernel_time$/, '')}`);
   }
   rmSync(file, { force: true });
+  const nodes = {};
+  const cpuOps = new Map();
+  for (const { provider, op } of providerOf.values()) {
+    nodes[provider] = (nodes[provider] ?? 0) + 1;
+    if (provider === 'CPUExecutionProvider' && device !== 'cpu') cpuOps.set(op, (cpuOps.get(op) ?? 0) + 1);
+  }
+  console.error(`${label} nodes per provider: ${JSON.stringify(nodes)}`);
+  if (cpuOps.size > 0) {
+    console.error(`${label} on CPU: ${[...cpuOps].sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op}×${n}`).join(' ')}`);
+  }
+  return { nodes, cpu_ops: [...cpuOps.keys()].sort() };
 }
 
 // ---- train step --------------------------------------------------------------------------------------------------
@@ -109,7 +149,7 @@ let t0 = performance.now();
 const spec = compileStep({ kind: 'train', config, shape: { batchSize: B, seqLen: T, maxPredictions: M } });
 const buildMs = performance.now() - t0;
 t0 = performance.now();
-const session = await ort.InferenceSession.create(spec.bytes, profiled(`compactlm-prof-train_step-${process.pid}`));
+const session = await createSession(spec.bytes, profiled(`compactlm-prof-train_step-${process.pid}`));
 const sessionMs = performance.now() - t0;
 
 const params = initParams(config, rng);
@@ -148,19 +188,19 @@ for (let k = 0; k < warmup + steps; k++) {
     maskMs.push(t2 - t1);
   }
 }
-if (profile) summarizeProfile(session, 'train_step');
+const trainProviders = profile ? summarizeProfile(session, 'train_step') : {};
 const msStep = median(stepMs);
 console.log(JSON.stringify({
-  bench: 'train_step', preset, batch: B, seq: T, masked_per_seq: M, threads, ms_per_step: +msStep.toFixed(1),
+  bench: 'train_step', device, preset, batch: B, seq: T, masked_per_seq: M, threads, ms_per_step: +msStep.toFixed(1),
   min_ms: +Math.min(...stepMs).toFixed(1), mask_fill_ms: +median(maskMs).toFixed(1), tokens_per_s: Math.round((B * T) / (msStep / 1000)),
   peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), loss: +loss.toFixed(4), graph_mb: +(spec.bytes.length / 1e6).toFixed(2),
-  build_ms: Math.round(buildMs), session_ms: Math.round(sessionMs), load_avg: +loadavg()[0].toFixed(2),
+  build_ms: Math.round(buildMs), session_ms: Math.round(sessionMs), load_avg: +loadavg()[0].toFixed(2), ...trainProviders,
 }));
 await session.release();
 
 // ---- forward (eval graph: encoder + MLM head at the masked slots + loss, no dropout) ------------------------------
 const evalSpec = compileStep({ kind: 'eval', config, shape: { batchSize: B, seqLen: T, maxPredictions: M } });
-const evalSession = await ort.InferenceSession.create(evalSpec.bytes, profiled(`compactlm-prof-forward-${process.pid}`));
+const evalSession = await createSession(evalSpec.bytes, profiled(`compactlm-prof-forward-${process.pid}`));
 const evalFeeds = { ...batch() };
 for (const [name] of params) evalFeeds[name] = sets[0].get(name);
 const fwdMs = [];
@@ -169,11 +209,11 @@ for (let k = 0; k < warmup + steps; k++) {
   await evalSession.run(evalFeeds);
   if (k >= warmup) fwdMs.push(performance.now() - t1);
 }
-if (profile) summarizeProfile(evalSession, 'forward');
+const forwardProviders = profile ? summarizeProfile(evalSession, 'forward') : {};
 console.log(JSON.stringify({
-  bench: 'forward', preset, batch: B, seq: T, masked_per_seq: M, threads, ms: +median(fwdMs).toFixed(1),
+  bench: 'forward', device, preset, batch: B, seq: T, masked_per_seq: M, threads, ms: +median(fwdMs).toFixed(1),
   min_ms: +Math.min(...fwdMs).toFixed(1), tokens_per_s: Math.round((B * T) / (median(fwdMs) / 1000)),
-  peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), load_avg: +loadavg()[0].toFixed(2),
+  peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), load_avg: +loadavg()[0].toFixed(2), ...forwardProviders,
 }));
 
 // ---- PyTorch baseline, same run --------------------------------------------------------------------------------------

@@ -83,6 +83,7 @@ export async function classifySettings(o: DistillFlags, command: Command): Promi
   for (const flag of ['seqLen', 'gradAccum'] as const) {
     if (given(command, flag)) throw usageError(`--${flag === 'seqLen' ? 'seq-len' : 'grad-accum'} is for --task mlm; with --task classify use --max-length`);
   }
+  if (given(command, 'workers')) throw usageError('--workers is for --task mlm');
   exclusive(['--student-init', o.studentInit], ['--init-from-teacher', o.initFromTeacher || undefined]);
   await checkModelFolder('--teacher', o.teacher);
   await checkModelFolder('--student-init', o.studentInit);

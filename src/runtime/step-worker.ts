@@ -19,6 +19,7 @@ import { buffersOf, fromOrt, toOrt, type WireFeeds, type WireTensor } from './wi
 export type WorkerRequest =
   | { op: 'init'; config: SessionConfig; sessions: Record<string, Uint8Array> }
   | { op: 'set'; tensors: WireFeeds }
+  | { op: 'add'; tensors: WireFeeds }
   | { op: 'get'; names: string[] }
   | { op: 'delete'; names: string[] }
   | { op: 'run'; session: string; feeds: WireFeeds; fetch: string[]; keep?: Record<string, string>; accumulate?: AccumulateSpec }
@@ -55,6 +56,10 @@ async function handle(req: WorkerRequest): Promise<{ result?: unknown; transfer?
     }
     case 'set':
       for (const [name, t] of Object.entries(req.tensors)) store.set(name, toOrt(t));
+      return {};
+    case 'add':
+      // store[name] += t (float32): another worker's gradient sum joining this one's (data parallelism).
+      for (const [name, t] of Object.entries(req.tensors)) addInto(name, toOrt(t));
       return {};
     case 'delete':
       for (const name of req.names) store.delete(name);
@@ -124,6 +129,20 @@ function accumulate(outputs: Record<string, ort.Tensor>, spec: AccumulateSpec): 
     const s = spec.scale;
     for (let i = 0; i < src.length; i++) dst[i] += s * src[i];
   }
+}
+
+function addInto(name: string, t: ort.Tensor): void {
+  const prev = store.get(name);
+  if (!prev) {
+    store.set(name, t);
+    return;
+  }
+  const dst = prev.data as Float32Array;
+  const src = t.data as Float32Array;
+  if (prev.type !== 'float32' || t.type !== 'float32' || dst.length !== src.length) {
+    throw new Error(`step worker: cannot add a tensor of another type or size into "${name}"`);
+  }
+  for (let i = 0; i < src.length; i++) dst[i] += src[i];
 }
 
 if (!parentPort) throw new Error('step-worker.ts must run in a worker thread (see step-runner.ts)');

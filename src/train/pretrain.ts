@@ -64,6 +64,8 @@ export interface TrainingSettings {
   resume?: boolean;
   device?: Device;
   threads?: number;
+  /** Data-parallel worker threads (trainer.ts `workers`; needs gradAccum ≥ workers). */
+  workers?: number;
   /** Hidden and attention dropout; undefined keeps the config's. */
   dropout?: number;
   /** Stop after this step (a checkpoint is saved there) as if interrupted; --steps still defines the schedule. */
@@ -180,6 +182,7 @@ export async function trainMaskedLm(o: PretrainOptions, spec: MaskedLmSpec): Pro
     runDir: o.out,
     steps: o.steps,
     gradAccum: o.gradAccum,
+    workers: o.workers,
     evalEvery: o.evalEvery,
     saveEvery: o.saveEvery,
     resume: o.resume,

@@ -76,6 +76,13 @@ export interface TrainerOptions {
   runDir: string;
   steps: number;
   gradAccum?: number;
+  /**
+   * Data parallelism: worker threads that each compute the gradients of some of a step's micro-batches (round-robin)
+   * on their own copy of the weights; the first sums them and applies the update, then sends the new weights to the
+   * others. Needs gradAccum ≥ workers. Each worker's session gets `session.threads` threads (default 1). Same
+   * result as one worker up to the rounding of the gradient sum (the same bytes with gradAccum = workers = 2).
+   */
+  workers?: number;
   evalEvery?: number;
   saveEvery?: number;
   /** Checkpoints kept besides the best one (default 3). */
@@ -146,6 +153,8 @@ interface StepOut {
 
 export class Trainer extends EventEmitter {
   private runner: StepRunner | null = null;
+  /** The other data-parallel workers (gradients only; see `workers`). */
+  private replicas: StepRunner[] = [];
   private trainedTokens = 0;
   private trainedMs = 0;
 
@@ -154,6 +163,9 @@ export class Trainer extends EventEmitter {
     const k = o.gradAccum ?? 1;
     if (k === 1 && !o.graphs.train) throw new Error('Trainer: gradAccum 1 needs a train graph');
     if (k > 1 && !(o.graphs.grad && o.graphs.apply)) throw new Error('Trainer: gradAccum > 1 needs grad and apply graphs');
+    const w = o.workers ?? 1;
+    if (!Number.isInteger(w) || w < 1) throw new UserError(`--workers must be a positive whole number, got ${w}`);
+    if (w > k) throw new UserError(`--workers ${w} needs at least ${w} micro-batches per step: set --grad-accum ${w} (or more) and halve --batch-size to keep the batch`);
   }
 
   /** The step that updates the state: train, or apply after accumulation. */
@@ -233,9 +245,17 @@ export class Trainer extends EventEmitter {
     if (k === 1) sessions.train = o.graphs.train!.bytes;
     else Object.assign(sessions, { grad: o.graphs.grad!.bytes, apply: o.graphs.apply!.bytes });
     if (o.graphs.eval && o.evalFeeds?.length) sessions.eval = o.graphs.eval.bytes;
-    const runner = await StepRunner.start(sessions, o.session);
+    const workers = o.workers ?? 1;
+    const session = workers > 1 ? { ...o.session, threads: o.session?.threads ?? 1 } : o.session;
+    const runner = await StepRunner.start(sessions, session);
     this.runner = runner;
     try {
+      const replicaSessions: Record<string, Uint8Array> = sessions.eval ? { grad: sessions.grad, eval: sessions.eval } : { grad: sessions.grad };
+      for (let w = 1; w < workers; w++) {
+        const replica = await StepRunner.start(replicaSessions, session);
+        this.replicas.push(replica);
+        await replica.set(Object.fromEntries(this.paramNames.map((n) => [n, f32(params.get(n)!.slice(), dims.get(n)!)])));
+      }
       const initial: WireFeeds = {};
       for (const [n, data] of [...params, ...moments]) initial[n] = f32(data, dims.get(n)!);
       await runner.set(initial);
@@ -324,7 +344,8 @@ export class Trainer extends EventEmitter {
       return { params: finalParams, moments: finalMoments, step: lastState.step, state: lastState, lastEval, resumedFrom: resumedFrom?.step ?? null };
     } finally {
       this.runner = null;
-      await runner.close();
+      await Promise.all([runner, ...this.replicas].map((r) => r.close()));
+      this.replicas = [];
       this.emit('end');
     }
   }
@@ -347,13 +368,25 @@ export class Trainer extends EventEmitter {
       return { loss: scalar(out[m.loss!]), gradNorm: scalar(out[m.gradNorm!]), ratios: ratiosOf(update, [out]) };
     }
     const grad = this.o.graphs.grad!.io;
+    const workers = [runner, ...this.replicas];
+    const fetch = [grad.metrics.lossSum!, ...countAndNumerators(grad)];
     const micro = feeds.map((f, j) =>
-      runner.run('grad', f, { fetch: [grad.metrics.lossSum!, ...countAndNumerators(grad)], accumulate: { outputs: grad.accumulate, scale: 1, reset: j === 0 } }),
+      workers[j % workers.length].run('grad', f, { fetch, accumulate: { outputs: grad.accumulate, scale: 1, reset: j < workers.length } }),
     );
+    // The replicas' gradient sums join the first worker's, in worker order, before it applies the update.
+    const sums = Object.values(grad.accumulate);
+    for (const replica of this.replicas) await runner.add(await replica.get(sums));
     const applied = runner.run('apply', hyper, { fetch: [update.metrics.gradNorm!], keep });
     const [outs, applyOut] = await Promise.all([Promise.all(micro), applied]);
+    if (this.replicas.length > 0) await this.broadcastParams();
     const { lossSum, count } = sumsOf(grad, outs);
     return { loss: lossSum / Math.max(count, 1), gradNorm: scalar(applyOut[update.metrics.gradNorm!]), ratios: ratiosOf(grad, outs) };
+  }
+
+  /** The updated weights, from the first worker to the replicas (one copy out, transferred to the last replica). */
+  private async broadcastParams(): Promise<void> {
+    const fresh = await this.runner!.get(this.paramNames);
+    await Promise.all(this.replicas.map((r, i) => r.set(i === this.replicas.length - 1 ? fresh : copyFeeds(fresh))));
   }
 
   private async evaluate(step: number, batches: WireFeeds[]): Promise<EvalRow> {
@@ -363,7 +396,8 @@ export class Trainer extends EventEmitter {
     const logits = this.o.evalMetrics ? io.metrics.logits : undefined;
     if (this.o.evalMetrics && !logits) throw new Error('Trainer: evalMetrics needs an eval graph with a logits output');
     const fetch = [io.metrics.lossSum!, ...countAndNumerators(io), ...(logits ? [logits] : [])];
-    const outs = await Promise.all(batches.map((b) => runner.run('eval', copyFeeds(b), { fetch })));
+    const workers = [runner, ...this.replicas];
+    const outs = await Promise.all(batches.map((b, i) => workers[i % workers.length].run('eval', copyFeeds(b), { fetch })));
     const { lossSum, count } = sumsOf(io, outs);
     if (count === 0) throw new UserError('the validation set has nothing to predict (it is too small or all padding)');
     const row = evalRow(step, lossSum / count, ratiosOf(io, outs), io.metrics.perplexity);

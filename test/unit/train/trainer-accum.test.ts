@@ -8,7 +8,7 @@
  *   - the weights after 3 steps agree far below one learning-rate step (Adam divides by √v, so a gradient that is
  *     ~0 up to cancellation can turn float noise into a visible, but tiny, difference).
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from '../../../src/model/safetensors.js';
 import { readMetrics } from '../../../src/train/metrics.js';
@@ -16,6 +16,17 @@ import { pretrain } from '../../../src/train/pretrain.js';
 import { options, tmp } from './trainer-helpers.js';
 
 const tensors = async (path: string) => (await readSafetensors(path)).tensors;
+
+/** The largest |difference| between two runs' final weights. */
+async function maxWeightDiff(a: string, b: string): Promise<number> {
+  const [wa, wb] = [await tensors(join(a, 'model.safetensors')), await tensors(join(b, 'model.safetensors'))];
+  let maxDiff = 0;
+  for (const [name, { data }] of wa) {
+    const other = wb.get(name)!.data;
+    for (let i = 0; i < data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(data[i] - other[i]));
+  }
+  return maxDiff;
+}
 
 test('grad-accum 2 × batch 4 = batch 8', async () => {
   const dir = tmp();
@@ -52,13 +63,42 @@ test('grad-accum 2 × batch 4 = batch 8', async () => {
     });
 
     // Final weights.
-    const [wa, wb] = [await tensors(join(big.out, 'model.safetensors')), await tensors(join(acc.out, 'model.safetensors'))];
-    let maxDiff = 0;
-    for (const [name, { data }] of wa) {
-      const other = wb.get(name)!.data;
-      for (let i = 0; i < data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(data[i] - other[i]));
-    }
-    expect(maxDiff).toBeLessThan(0.02 * base.lr);
+    expect(await maxWeightDiff(big.out, acc.out)).toBeLessThan(0.02 * base.lr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Data parallelism: two workers each computing one micro-batch's gradients give the bytes of one worker accumulating
+// both (g0 + g1, added in the same order), and 3 micro-batches on 2 workers stay within float rounding of 1 worker.
+test('--workers 2 = --workers 1, with dropout on', async () => {
+  const dir = tmp();
+  try {
+    const base = { steps: 3, evalEvery: 3, saveEvery: 3, dropout: 0.1, lr: 1e-2, warmup: 0, batchSize: 4 };
+    const runs = {
+      one: options(dir, { ...base, out: join(dir, 'w1'), gradAccum: 2 }),
+      two: options(dir, { ...base, out: join(dir, 'w2'), gradAccum: 2, workers: 2 }),
+      oneOf3: options(dir, { ...base, out: join(dir, 'w1k3'), gradAccum: 3 }),
+      twoOf3: options(dir, { ...base, out: join(dir, 'w2k3'), gradAccum: 3, workers: 2 }),
+    };
+    for (const o of Object.values(runs)) await pretrain(o);
+    const bytes = (o: { out: string }) => readFileSync(join(o.out, 'model.safetensors'));
+    expect(bytes(runs.two).equals(bytes(runs.one))).toBe(true);
+    const [ra, rb] = await Promise.all([readMetrics(join(runs.one.out, 'metrics.jsonl')), readMetrics(join(runs.two.out, 'metrics.jsonl'))]);
+    expect(rb.map((r) => [r.loss, r.grad_norm, r.val_loss])).toEqual(ra.map((r) => [r.loss, r.grad_norm, r.val_loss]));
+
+    expect(await maxWeightDiff(runs.oneOf3.out, runs.twoOf3.out)).toBeLessThan(0.02 * base.lr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--workers more than the micro-batches of a step: one line', async () => {
+  const dir = tmp();
+  try {
+    await expect(pretrain(options(dir, { steps: 1, out: join(dir, 'x'), gradAccum: 2, workers: 3 }))).rejects.toThrow(
+      '--workers 3 needs at least 3 micro-batches per step: set --grad-accum 3 (or more) and halve --batch-size to keep the batch',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
