@@ -1,21 +1,24 @@
 #!/usr/bin/env python3
 """PyTorch baseline for bench/train-step.mjs: the same work on the same machine.
 
-A plain-torch BertForMaskedLM equivalent (BERT-mini: L4 H256 A4 I1024 V30522, post-LN, exact GELU, tied decoder),
-B=16 T=128, the MLM head run only on M=20 masked positions per sequence (gathered rows), mean cross-entropy,
-clip_grad_norm_(1.0), AdamW(fused=False, foreach=False where torch has it), dropout 0.1, 2 threads.
+A plain-torch BertForMaskedLM equivalent (default BERT-mini: L4 H256 A4 I1024 V30522, post-LN, exact GELU, tied
+decoder; BENCH_CONFIG sets another), B=16 T=128 by default, the MLM head run only on M=20 masked positions per
+sequence (gathered rows), mean cross-entropy, clip_grad_norm_(1.0), AdamW(fused=False, foreach=False where torch has
+it), dropout 0.1 (the config's), 2 threads.
 Median and min over 10 steps after 3 warm-up steps. Prints one JSON line:
   {"bench":"pytorch_step","ms_per_step":...,"min_ms":...,"tokens_per_s":...,"torch":..., "blas":...}
 or {"bench":"pytorch_step","skipped":"..."} when torch cannot be imported.
 
-  /usr/bin/python3 bench/pytorch-step.py          (Debian's python3-torch)
-  env: BENCH_THREADS=2 BENCH_STEPS=10
+  .venv-bench/bin/python bench/pytorch-step.py     (or any Python with torch)
+  env: BENCH_THREADS=2 BENCH_STEPS=10 BENCH_B=16 BENCH_T=128 BENCH_M=20 BENCH_CONFIG='{config.json}' BENCH_PRESET (label)
+  (bench/train-step.mjs runs it on the peer Python of bench/lib/peer-python.mjs, not /usr/bin/python3)
 
-BLAS: Debian's torch is built with BLAS_INFO=generic and calls whatever libblas.so.3 the alternatives system gives;
-on a machine with only the reference BLAS that is ~35x slower than a tuned one (the "blas" field names the library
-loaded and OpenBLAS's kernel). For an honest baseline use OpenBLAS's OpenMP build, which shares torch's OpenMP
-threads: install libopenblas0-openmp, or unpack it (apt-get download + dpkg -x) and point LD_LIBRARY_PATH at its
-openblas-openmp/ folder. The pthread build oversubscribes 2 cores (its threads plus torch's): 5x slower, measured.
+BLAS: pip's torch wheels carry their own tuned BLAS. Debian's python3-torch is built with BLAS_INFO=generic and calls
+whatever libblas.so.3 the alternatives system gives; on a machine with only the reference BLAS that is ~35x slower
+than a tuned one (the "blas" field names the library loaded and OpenBLAS's kernel). To use that torch anyway, take
+OpenBLAS's OpenMP build, which shares torch's OpenMP threads: install libopenblas0-openmp, or unpack it (apt-get
+download + dpkg -x) and point LD_LIBRARY_PATH at its openblas-openmp/ folder. The pthread build oversubscribes 2
+cores (its threads plus torch's): 5x slower, measured.
 """
 import ctypes
 import json
@@ -32,9 +35,20 @@ except Exception as e:  # noqa: BLE001 - any import failure means "no torch here
     print(json.dumps({"bench": "pytorch_step", "skipped": f"torch not importable: {type(e).__name__}: {e}"}))
     raise SystemExit(0)
 
-L, H, A, I, V, P = 4, 256, 4, 1024, 30522, 512
-B, T, M = 16, 128, 20
-DROP = 0.1
+# BENCH_CONFIG: the model's config.json (what bench/train-step.mjs and bench/trainer.mjs pass, so both sides run the
+# same preset and dropout); BENCH_B/T/M: batch, sequence length, masked slots per sequence. Defaults: mini, 16/128/20.
+CONFIG = json.loads(os.environ.get("BENCH_CONFIG") or "{}")
+L = CONFIG.get("num_hidden_layers", 4)
+H = CONFIG.get("hidden_size", 256)
+A = CONFIG.get("num_attention_heads", 4)
+I = CONFIG.get("intermediate_size", 1024)
+V = CONFIG.get("vocab_size", 30522)
+P = CONFIG.get("max_position_embeddings", 512)
+if CONFIG.get("hidden_act", "gelu") != "gelu":
+    raise SystemExit(f"pytorch-step.py: hidden_act {CONFIG['hidden_act']!r}: only exact gelu is written here")
+B, T, M = (int(os.environ.get(f"BENCH_{k}", d)) for k, d in (("B", 16), ("T", 128), ("M", 20)))
+DROP = CONFIG.get("hidden_dropout_prob", 0.1)
+ATTN_DROP = CONFIG.get("attention_probs_dropout_prob", DROP)
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 STEPS = int(os.environ.get("BENCH_STEPS", "10"))
 WARMUP = 3
@@ -56,7 +70,7 @@ class Layer(nn.Module):
         b, t, _ = x.shape
         q, k, v = self.qkv(x).view(b, t, 3, A, H // A).permute(2, 0, 3, 1, 4)
         scores = q @ k.transpose(-1, -2) / math.sqrt(H // A) + bias
-        probs = F.dropout(scores.softmax(-1), DROP, self.training)
+        probs = F.dropout(scores.softmax(-1), ATTN_DROP, self.training)
         ctx = (probs @ v).transpose(1, 2).reshape(b, t, H)
         x = self.ln1(x + F.dropout(self.attn_out(ctx), DROP, self.training))
         return self.ln2(x + F.dropout(self.out(F.gelu(self.inter(x))), DROP, self.training))
@@ -153,7 +167,8 @@ def main():
             times.append((time.perf_counter() - t0) * 1000)
     ms = statistics.median(times)
     print(json.dumps({
-        "bench": "pytorch_step", "preset": "mini", "batch": B, "seq": T, "masked_per_seq": M, "threads": THREADS,
+        "bench": "pytorch_step", "preset": os.environ.get("BENCH_PRESET", "mini"), "batch": B, "seq": T, "masked_per_seq": M,
+        "threads": THREADS, "dropout": DROP,
         "ms_per_step": round(ms, 1), "min_ms": round(min(times), 1), "tokens_per_s": round(B * T / (ms / 1000)),
         "loss": round(loss, 4), "torch": torch.__version__, "blas": blas_name(),
         "openblas_env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ},

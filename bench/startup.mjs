@@ -1,14 +1,15 @@
 // Start-up: `compactlm infer "Paris is the [MASK] of France."` end to end (process start to answer, as a user types
 // it; default model models/compactlm-mini, its graph cached after the first run), against the same answer from the
-// Hugging Face `fill-mask` pipeline in a fresh Python process on the same folder (the reference Python: set
-// COMPACTLM_PYTHON, or .venv-ref/ as CI makes it; skipped with a line otherwise). Also `compactlm --version`
-// (the floor: Node plus the CLI's entry). Prints {"bench":"startup","who","p50_s","min_s","peak_rss_mb"} lines
-// and the ratio. Usage: npm run build && node bench/startup.mjs [runs=5]
+// Hugging Face `fill-mask` pipeline in a fresh Python process on the same folder (the peer Python of
+// bench/lib/peer-python.mjs: COMPACTLM_PYTHON, .venv-ref/, or .venv-bench/ made on first use; skipped with a line
+// where pip cannot install torch and transformers). Also `compactlm --version` (the floor: Node plus the CLI's entry).
+// Prints {"bench":"startup","who","p50_s","min_s","peak_rss_mb"} lines and the ratio. Usage: npm run build && node bench/startup.mjs [runs=5]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { peerPython } from './lib/peer-python.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.argv[2] ?? 5);
@@ -51,10 +52,9 @@ from transformers import pipeline
 p = pipeline("fill-mask", model=sys.argv[1], device="cpu")
 print(p(sys.argv[2], top_k=5)[0]["token_str"])
 `;
-const pythons = [process.env.COMPACTLM_PYTHON, join(root, '.venv-ref/bin/python')].filter((p) => p && existsSync(p));
-const python = pythons.find((py) => spawnSync(py, ['-c', 'import torch, transformers'], { encoding: 'utf8' }).status === 0);
+const { python, skipped } = peerPython({ need: ['torch', 'transformers'] });
 if (!python) {
-  console.log(JSON.stringify({ bench: 'startup', who: 'transformers pipeline (PyTorch)', skipped: 'no Python with torch and transformers (set COMPACTLM_PYTHON)' }));
+  console.log(JSON.stringify({ bench: 'startup', who: 'transformers pipeline (PyTorch)', skipped }));
 } else {
   const peer = measure('transformers pipeline (PyTorch, same folder)', python, ['-c', peerScript, MODEL, TEXT]);
   console.log(JSON.stringify({ bench: 'startup', summary: true, infer_vs_pytorch_pipeline: +(ours.p50_s / peer.p50_s).toFixed(3), goal: 'compactlm infer "text" <= 0.6 s end to end' }));

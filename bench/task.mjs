@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import YAML from 'yaml';
+import { peerPython } from './lib/peer-python.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
@@ -137,15 +138,12 @@ if (tasks.includes('clinc150')) {
   }
 }
 
-/** The PyTorch peer of the speed task (bench/pytorch-finetune.py) on the reference Python, or why it was skipped. */
+/** The PyTorch peer of the speed task (bench/pytorch-finetune.py) on the peer Python, or why it was skipped. */
 function pytorchPeer() {
-  const candidates = [process.env.COMPACTLM_PYTHON, join(root, '.venv-ref/bin/python'), 'python3'].filter(Boolean);
-  for (const py of candidates) {
-    const r = spawnSync(py, [join(root, 'bench/pytorch-finetune.py')], { encoding: 'utf8', env: { ...process.env, BENCH_THREADS: threads } });
-    if (r.status === 0 && r.stdout.trim()) {
-      const o = lastJson(r.stdout);
-      if (!o.skipped) return { ...o, python: py };
-    }
-  }
-  return { skipped: 'no Python with torch and transformers (set COMPACTLM_PYTHON)' };
+  const { python, skipped } = peerPython({ need: ['torch', 'transformers'] });
+  if (!python) return { skipped };
+  const r = spawnSync(python, [join(root, 'bench/pytorch-finetune.py')], { encoding: 'utf8', env: { ...process.env, BENCH_THREADS: threads } });
+  if (r.error) return { skipped: `${python}: ${r.error.message}` };
+  if (r.status !== 0 || !r.stdout.trim()) return { skipped: `bench/pytorch-finetune.py on ${python}: exit ${r.status}: ${r.stderr.trim().split('\n').pop()}` };
+  return { ...lastJson(r.stdout), python };
 }

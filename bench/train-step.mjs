@@ -10,10 +10,11 @@
 //   env: BENCH_PRESET=tiny|mini|...  BENCH_THREADS=2  BENCH_STEPS=10  BENCH_PROFILE_NODES=N (with --profile: slowest N nodes)
 //        BENCH_DEVICE=cpu|webgpu|cuda (the one execution provider the sessions list; default cpu; bench/gpu.sh sets it)
 //        BENCH_SPIN=0 (ORT intra-op threads do not spin)
-//        BENCH_PYTORCH=0 (skip the PyTorch baseline)  BENCH_PYTHON=/path/to/python3 (default /usr/bin/python3, then python3)
+//        BENCH_B=16 BENCH_T=128 BENCH_M=20 (batch, sequence length, masked slots per sequence)  BENCH_DROPOUT (default: the preset's, 0.1)
+//        BENCH_PYTORCH=0 (skip the PyTorch baseline)  COMPACTLM_PYTHON=/path/to/python (alias BENCH_PYTHON; see bench/lib/peer-python.mjs)
 //
 // Then, in the same run, the PyTorch baseline bench/pytorch-step.py (same model, batch, loss, AdamW, clipping, dropout,
-// threads) prints {"bench":"pytorch_step",...} — or {"bench":"pytorch_step","skipped":...} without python3 or torch.
+// threads) prints {"bench":"pytorch_step",...} — or {"bench":"pytorch_step","skipped":...} without a Python that has torch.
 // It inherits this environment (MALLOC_*, and LD_LIBRARY_PATH if you point torch's libblas.so.3 at another BLAS).
 //
 // Prints JSON lines: {"bench":"train_step",...,"ms_per_step","tokens_per_s","peak_rss_mb"} and {"bench":"forward",...}.
@@ -23,7 +24,7 @@
 // above the thread count measure the neighbours too.
 import ort from 'onnxruntime-node';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { makeConfig } from '../dist/model/config.js';
 import { compileStep } from '../dist/model/step-compiler.js';
@@ -31,18 +32,21 @@ import { fillKeepMask } from '../dist/train/dropout-masks.js';
 import { checkDevice, explainSessionError, sessionOptions as trainerSessionOptions } from '../dist/runtime/session.js';
 import { initParams } from '../dist/model/bert.js';
 import { Rng } from '../dist/util/rng.js';
+import { peerPython } from './lib/peer-python.mjs';
 
 const preset = process.env.BENCH_PRESET ?? 'mini';
 const threads = Number(process.env.BENCH_THREADS ?? 2);
 const steps = Number(process.env.BENCH_STEPS ?? 10);
 const warmup = 3;
 const profile = process.argv.includes('--profile');
-const [B, T, M] = [16, 128, 20];
+const [B, T, M] = [['B', 16], ['T', 128], ['M', 20]].map(([k, d]) => Number(process.env[`BENCH_${k}`] ?? d));
 const device = process.env.BENCH_DEVICE ?? 'cpu';
 
 const config = (() => {
   try {
-    return makeConfig(preset);
+    const c = makeConfig(preset);
+    const p = process.env.BENCH_DROPOUT === undefined ? undefined : Number(process.env.BENCH_DROPOUT);
+    return p === undefined ? c : { ...c, hidden_dropout_prob: p, attention_probs_dropout_prob: p };
   } catch (e) {
     console.error(`train-step: BENCH_PRESET=${preset}: ${e.message}`);
     process.exit(2);
@@ -191,7 +195,7 @@ for (let k = 0; k < warmup + steps; k++) {
 const trainProviders = profile ? summarizeProfile(session, 'train_step') : {};
 const msStep = median(stepMs);
 console.log(JSON.stringify({
-  bench: 'train_step', device, preset, batch: B, seq: T, masked_per_seq: M, threads, ms_per_step: +msStep.toFixed(1),
+  bench: 'train_step', device, preset, batch: B, seq: T, masked_per_seq: M, threads, dropout: config.hidden_dropout_prob, ms_per_step: +msStep.toFixed(1),
   min_ms: +Math.min(...stepMs).toFixed(1), mask_fill_ms: +median(maskMs).toFixed(1), tokens_per_s: Math.round((B * T) / (msStep / 1000)),
   peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), loss: +loss.toFixed(4), graph_mb: +(spec.bytes.length / 1e6).toFixed(2),
   build_ms: Math.round(buildMs), session_ms: Math.round(sessionMs), load_avg: +loadavg()[0].toFixed(2), ...trainProviders,
@@ -217,11 +221,18 @@ console.log(JSON.stringify({
 }));
 
 // ---- PyTorch baseline, same run --------------------------------------------------------------------------------------
-if (process.env.BENCH_PYTORCH !== '0' && preset === 'mini') {
+if (process.env.BENCH_PYTORCH !== '0') {
   const script = new URL('./pytorch-step.py', import.meta.url).pathname;
-  const python = [process.env.BENCH_PYTHON, '/usr/bin/python3', 'python3'].find((p) => p && (!p.includes('/') || existsSync(p)));
-  const env = { ...process.env, BENCH_THREADS: String(threads), BENCH_STEPS: String(steps) };
-  const r = spawnSync(python, [script], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('{'));
-  console.log(line ?? JSON.stringify({ bench: 'pytorch_step', skipped: r.error ? `${python}: ${r.error.message}` : `exit ${r.status}, no result` }));
+  const peer = peerPython();
+  if (peer.skipped) {
+    console.log(JSON.stringify({ bench: 'pytorch_step', skipped: peer.skipped }));
+  } else {
+    const env = {
+      ...process.env, BENCH_THREADS: String(threads), BENCH_STEPS: String(steps), BENCH_PRESET: preset,
+      BENCH_B: String(B), BENCH_T: String(T), BENCH_M: String(M), BENCH_CONFIG: JSON.stringify(config),
+    };
+    const r = spawnSync(peer.python, [script], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('{'));
+    console.log(line ?? JSON.stringify({ bench: 'pytorch_step', skipped: r.error ? `${peer.python}: ${r.error.message}` : `exit ${r.status}, no result` }));
+  }
 }

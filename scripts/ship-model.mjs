@@ -5,6 +5,7 @@
 //
 //   node scripts/ship-model.mjs --run <run dir> --name compactlm-mini --heldout runs/corpus/val.csv \
 //     --command "<the command that trained it>" [--teacher-name compactlm-mini] [--description "..."]
+//     [--previous <eval.json of the model this run started from (--init)>] [--out <dir>, default models/<name>]
 import { existsSync, readFileSync, writeFileSync, mkdirSync, statSync, rmSync, readdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,11 +28,13 @@ const { values: o } = parseArgs({
     description: { type: 'string', default: '' },
     notes: { type: 'string', default: '' },
     'distill-report': { type: 'string' },
+    previous: { type: 'string' },
+    out: { type: 'string' },
   },
 });
 for (const k of ['run', 'name', 'command']) if (!o[k]) throw new Error(`ship-model: --${k} is required`);
 
-const out = join(ROOT, 'models', o.name);
+const out = o.out ? resolve(o.out) : join(ROOT, 'models', o.name);
 const SAMPLE = join(ROOT, 'datasets', 'corpus-heldout.csv');
 const EVAL = { seqLen: 128, batchSize: 32, seed: 0 };
 
@@ -67,12 +70,19 @@ const trainSeconds = steps.reduce((s, r) => s + (tokensPerStep / r.tokens_per_s)
 const training = {
   steps: state.step,
   tokens: state.step * tokensPerStep,
-  batch_size: fp.batchSize, seq_len: fp.seqLen, lr: fp.lr, warmup: fp.warmup, schedule: fp.schedule, weight_decay: fp.weightDecay,
+  batch_size: fp.batchSize, grad_accum: fp.gradAccum ?? 1, seq_len: fp.seqLen, lr: fp.lr, warmup: fp.warmup, schedule: fp.schedule, weight_decay: fp.weightDecay,
   seed: fp.seed, loss: fp.loss ?? 'ce', dropout: config.hidden_dropout_prob,
   train_hours: +(trainSeconds / 3600).toFixed(2),
   tokens_per_s: Math.round((state.step * tokensPerStep) / trainSeconds),
   last_val: evals.at(-1) ?? null,
 };
+// A run that continued another (--init): that one's training record, so the card and eval.json count both.
+const previous = o.previous ? JSON.parse(readFileSync(o.previous, 'utf8')).training : null;
+if (previous) {
+  training.stages = [previous.stages ?? [previous], [{ ...training, stages: undefined }]].flat();
+  training.total_tokens = training.stages.reduce((n, st) => n + st.tokens, 0);
+  training.total_train_hours = +training.stages.reduce((n, st) => n + st.train_hours, 0).toFixed(2);
+}
 const distillReport = o['distill-report'] && existsSync(o['distill-report']) ? JSON.parse(readFileSync(o['distill-report'], 'utf8')) : null;
 
 const sizeMb = +(statSync(join(out, 'model.safetensors')).size / 1e6).toFixed(1);
@@ -118,12 +128,19 @@ held-out 1% (by sha256 of each passage) was never trained on.
 ${distillReport ? `Distilled from ${distillReport.teacher_source} (temperature ${distillReport.temperature}, α ${distillReport.alpha}: α·T²·KL + (1−α)·CE at the masked positions).\n` : ''}
 | | |
 |---|---|
-| steps | ${training.steps.toLocaleString('en')} (batch ${training.batch_size} × ${training.seq_len} tokens = ${(training.tokens / 1e6).toFixed(1)} M tokens) |
+| steps | ${training.steps.toLocaleString('en')} (batch ${training.batch_size * training.grad_accum}${training.grad_accum > 1 ? ` as ${training.grad_accum} micro-batches of ${training.batch_size}` : ''} × ${training.seq_len} tokens = ${(training.tokens / 1e6).toFixed(1)} M tokens) |
 | optimizer | AdamW, peak lr ${training.lr}, warmup ${training.warmup}, ${training.schedule} decay, weight decay ${training.weight_decay}, clip 1.0 |
 | masking | 15% of tokens (80% [MASK], 10% random, 10% kept), dynamic; dropout ${training.dropout} |
-| time | ${training.train_hours} h wall-clock of training steps with 2 ONNX Runtime threads (up to ${(2 * training.train_hours).toFixed(1)} CPU-hours: the machine was shared and the CPU time itself was not recorded) on 2 shared cores (nice'd, other work running), ${training.tokens_per_s.toLocaleString('en')} tokens/s |
+| time | ${training.train_hours} h wall-clock of training steps on 2 shared cores (up to ${(2 * training.train_hours).toFixed(1)} CPU-hours: nice'd, other work running, the CPU time itself was not recorded), ${training.tokens_per_s.toLocaleString('en')} tokens/s |
 | seed | ${training.seed} |
-${o.notes ? `\n${o.notes}\n` : ''}
+${previous ? `
+This run continued an earlier one (\`--init\`, fresh optimizer); both stages:
+
+| stage | steps | batch | tokens | peak lr | warmup | dropout | hours | tokens/s |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
+${training.stages.map((st, i) => `| ${i + 1} | ${st.steps.toLocaleString('en')} | ${st.tokens / st.steps / st.seq_len} × ${st.seq_len} | ${(st.tokens / 1e6).toFixed(1)} M | ${st.lr} | ${st.warmup} | ${st.dropout} | ${st.train_hours} | ${st.tokens_per_s.toLocaleString('en')} |`).join('\n')}
+| all | ${training.stages.reduce((n, st) => n + st.steps, 0).toLocaleString('en')} | | ${(training.total_tokens / 1e6).toFixed(1)} M | | | | ${training.total_train_hours} | |
+` : ''}${o.notes ? `\n${o.notes}\n` : ''}
 Reproduce:
 \`\`\`
 ${o.command}
@@ -149,11 +166,11 @@ ${answers.filter((a) => a.hit).length} of ${answers.length} probes answered.
 
 ## Limits
 ${answers.filter((a) => a.hit).length < answers.length / 2
-    ? `Under-trained: ${(training.tokens / 1e6).toFixed(1)} M tokens is a fraction of a percent of what BERT-sized models are usually pretrained on, and this
+    ? `Under-trained: ${((training.total_tokens ?? training.tokens) / 1e6).toFixed(1)} M tokens is a fraction of a percent of what BERT-sized models are usually pretrained on, and this
 model is still at the word-frequency stage — its top guesses for most masks are frequent tokens ("the", ",", "of"),
 so ${answers.filter((a) => a.hit).length} of ${answers.length} probes hold an expected answer. The validation loss was still falling when training
 stopped. Use it as a starting point for fine-tuning, not for its fill-mask answers.`
-    : `A small model trained for ${training.train_hours} hours on 0.1 GB of text: it knows common words and phrases of its corpus, not the
+    : `A small model trained for ${training.total_train_hours ?? training.train_hours} hours on 0.1 GB of text: it knows common words and phrases of its corpus, not the
 world. Fine-tune it for a task rather than trusting its fill-mask answers.`}
 English only, uncased.
 `;
