@@ -87,8 +87,10 @@ export function registerInfer(program: Command): void {
     .action(async (text: string | undefined, flags: InferFlags) => {
       const o = inferSettings(text, flags);
       const inputs = inputSource(o.text, o.input);
-      const runner = o.task === 'embed' ? await Embedder.load(o.model, o.session)
-        : o.task === 'classify' ? await Classifier.load(o.model, o.session) : await FillMask.load(o.model, o.session);
+      // One text runs once: loading the weights as they are beats repacking them for speed (sessionOptions).
+      const session = inputs ? o.session : { ...o.session, prepack: false };
+      const runner = o.task === 'embed' ? await Embedder.load(o.model, session)
+        : o.task === 'classify' ? await Classifier.load(o.model, session) : await FillMask.load(o.model, session);
       try {
         if (o.session.int8 && inputs) log().info('int8: one text per run (per-tensor activation scales would otherwise mix batch mates)');
         if (!inputs) {

@@ -6,6 +6,7 @@ import { DEVICES, type Device } from '../runtime/session.js';
 import { Checkpoints, latestCheckpoint, nothingToResume } from '../train/checkpoints.js';
 import type { TrainingSettings } from '../train/pretrain.js';
 import { SCHEDULE_KINDS } from '../train/schedule.js';
+import { workerCountProblem } from '../train/worker-count.js';
 import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
 import { VOCAB_SIZE } from '../tokenizer/vocab.js';
 import { checkOutputFolder, refuseUnfinished } from '../util/output-manifest.js';
@@ -94,10 +95,8 @@ export function warmupSteps(warmup: number, steps: number): number {
 export function trainingSettings(f: TrainingFlags & { train: string; out: string }, seed: number): CheckedTraining {
   const w = warmupSteps(f.warmup, f.steps);
   if (w > f.steps) throw usageError(`--warmup ${f.warmup} is ${w} steps, longer than --steps ${f.steps}`);
-  const workers = f.workers ?? 1;
-  if (workers > f.gradAccum) {
-    throw usageError(`--workers ${workers} needs at least ${workers} micro-batches per step: set --grad-accum ${workers} (or more) and halve --batch-size to keep the batch`);
-  }
+  const workersProblem = workerCountProblem(f.workers ?? 1, f.gradAccum);
+  if (workersProblem) throw usageError(workersProblem);
   return {
     train: f.train,
     ...(f.val !== undefined ? { val: f.val } : {}),

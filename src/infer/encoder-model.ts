@@ -18,7 +18,6 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import ort from 'onnxruntime-node';
 import { ONNX_MODEL_FILE, ONNX_QUANTIZED_FILE } from '../export/export-folder.js';
 import { compileStep } from '../model/step-compiler.js';
 
@@ -31,7 +30,9 @@ import { CONFIG_FILE, loadModelFolder, WEIGHTS_FILE } from '../model/checkpoint-
 import { headFor } from '../model/architecture.js';
 import { classifierLabels, isClassifier, loadConfig, MASKED_LM, SEQUENCE_CLASSIFICATION, type BertConfig } from '../model/config.js';
 import { cachedGraph, storeGraph } from '../runtime/graph-cache.js';
-import { createSession, type SessionConfig } from '../runtime/session.js';
+import { threadSession, workerSession, type InferenceSession } from '../runtime/inference-session.js';
+import type { SessionConfig } from '../runtime/session.js';
+import { i64, type WireFeeds } from '../runtime/wire.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/tokenizer.js';
 import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
 import { UserError } from '../util/errors.js';
@@ -56,7 +57,7 @@ export class EncoderModel {
   private constructor(
     readonly config: BertConfig,
     readonly tokenizer: Tokenizer,
-    private readonly session: ort.InferenceSession,
+    private readonly session: InferenceSession,
     readonly output: EncoderOutput,
     readonly source: EncoderSource,
   ) {}
@@ -80,7 +81,7 @@ export class EncoderModel {
   static async load(dir: string, o: EncoderLoadOptions): Promise<EncoderModel> {
     const st = statSync(dir, { throwIfNoEntry: false });
     if (!st || !st.isDirectory()) throw new UserError(`${dir}: model folder not found`);
-    const session: SessionConfig = { device: o.device, threads: o.threads };
+    const session: SessionConfig = { device: o.device, threads: o.threads, prepack: o.prepack };
     if (o.output === 'masked_logits' && isExportFolder(dir)) throw new Error('EncoderModel: masked_logits is an output of model folders only');
     if (!isExportFolder(dir)) {
       if (o.int8) {
@@ -96,7 +97,7 @@ export class EncoderModel {
     const config = await loadConfig(join(dir, CONFIG_FILE));
     checkArchitecture(dir, config, o);
     const tokenizer = await folderTokenizer(dir, config);
-    const s = await createSession(file, session);
+    const s = await threadSession(file, session); // full-vocabulary logits: not copied across threads
     if (!s.outputNames.includes(o.output)) {
       await s.release();
       throw new UserError(o.output === 'last_hidden_state'
@@ -124,18 +125,18 @@ export class EncoderModel {
       mask[b * T + t] = 1n;
       if (typeRows) types[b * T + t] = BigInt(typeRows[b][t]);
     }));
-    const all: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', ids, [B, T]),
-      attention_mask: new ort.Tensor('int64', mask, [B, T]),
-      token_type_ids: new ort.Tensor('int64', types, [B, T]),
-      ...(maskedPositions ? { masked_positions: new ort.Tensor('int64', BigInt64Array.from(maskedPositions, BigInt), [maskedPositions.length]) } : {}),
+    const all: WireFeeds = {
+      input_ids: i64(ids, [B, T]),
+      attention_mask: i64(mask, [B, T]),
+      token_type_ids: i64(types, [B, T]),
+      ...(maskedPositions ? { masked_positions: i64(BigInt64Array.from(maskedPositions, BigInt), [maskedPositions.length]) } : {}),
     };
     // Feed what the graph declares: exports made elsewhere may have no token_type_ids input.
     const feeds = Object.fromEntries(this.session.inputNames.map((n) => {
       if (!all[n]) throw new UserError(`the model has an input ${n} that a BERT encoder does not take`);
       return [n, all[n]];
     }));
-    const out = (await this.session.run(feeds, [this.output]))[this.output];
+    const out = await this.session.run(feeds, this.output);
     return { data: out.data as Float32Array, T };
   }
 
@@ -146,23 +147,32 @@ export class EncoderModel {
 
 /**
  * A model folder's inference graph with the one output asked for: from the graph cache when this folder and this
- * compiler made it before (runtime/graph-cache.ts), else compiled from the weights and cached.
+ * compiler made it before (runtime/graph-cache.ts), else compiled from the weights and cached. Its outputs are
+ * small (masked rows, hidden states, class logits), so it runs in a worker, and the tokenizer loads while ORT
+ * builds the session.
  */
-async function modelFolderSession(dir: string, o: EncoderLoadOptions, session: SessionConfig): Promise<[BertConfig, Tokenizer, ort.InferenceSession]> {
+async function modelFolderSession(dir: string, o: EncoderLoadOptions, session: SessionConfig): Promise<[BertConfig, Tokenizer, InferenceSession]> {
   const key = { dir, output: o.output };
   const cached = existsSync(join(dir, CONFIG_FILE)) && existsSync(join(dir, WEIGHTS_FILE)) ? await cachedGraph(key) : null;
   if (cached) {
     refuseUnfinished(dir); // loadModelFolder checks it on the other path
     const config = await loadConfig(join(dir, CONFIG_FILE));
     checkArchitecture(dir, config, o);
-    return [config, await folderTokenizer(dir, config), await createSession(cached, session)];
+    return [config, ...await loadBoth(folderTokenizer(dir, config), workerSession(cached, session))];
   }
   const { config, params } = await loadModelFolder(dir);
   checkArchitecture(dir, config, o);
-  const tokenizer = await folderTokenizer(dir, config);
   const spec = compileStep({ kind: 'inference', config, head: headFor(config), weights: params, outputs: [o.output] });
   if (existsSync(join(dir, WEIGHTS_FILE))) await storeGraph(key, spec.bytes);
-  return [config, tokenizer, await createSession(spec.bytes, session)];
+  return [config, ...await loadBoth(folderTokenizer(dir, config), workerSession(spec.bytes, session))];
+}
+
+/** Both, or the first error with the session released (a failed tokenizer must not leave a worker running). */
+async function loadBoth(tokenizer: Promise<Tokenizer>, session: Promise<InferenceSession>): Promise<[Tokenizer, InferenceSession]> {
+  const [t, s] = await Promise.allSettled([tokenizer, session]);
+  if (t.status === 'fulfilled' && s.status === 'fulfilled') return [t.value, s.value];
+  if (s.status === 'fulfilled') await s.value.release();
+  throw t.status === 'rejected' ? t.reason : (s as PromiseRejectedResult).reason;
 }
 
 /** A classifier folder gives class logits, a masked LM token logits: each task needs its kind (one line if not). */

@@ -121,12 +121,28 @@ export class FillMask {
 /** Softmax over one row of logits and its k most probable tokens. */
 export function topPredictions(row: Float32Array, k: number, tokenizer: Pick<Tokenizer, 'idsToTokens'>): Prediction[] {
   const probs = softmax(row);
-  const order = Array.from({ length: row.length }, (_, i) => i);
-  // A full sort (not a partial selection) keeps the order of ties deterministic.
-  order.sort((a, b) => probs[b] - probs[a] || a - b);
-  const top = order.slice(0, k);
+  const top = topK(probs, k);
   const tokens = tokenizer.idsToTokens(top);
   return top.map((id, i) => ({ token: tokens[i], token_id: id, score: probs[id] }));
+}
+
+/**
+ * The ids of the k largest values, largest first, ties by the lower id: the first k of a full sort by (value desc,
+ * id asc), found in one pass that keeps a sorted top k (k ≪ the vocabulary).
+ */
+export function topK(values: ArrayLike<number>, k: number): number[] {
+  const top: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (top.length === k && !(v > values[top[k - 1]])) continue; // equal values keep the lower (earlier) id
+    let j = top.length < k ? top.length : k - 1;
+    while (j > 0 && v > values[top[j - 1]]) {
+      if (j < k) top[j] = top[j - 1];
+      j--;
+    }
+    top[j] = i;
+  }
+  return top;
 }
 
 /** Numerically stable softmax in float64. */

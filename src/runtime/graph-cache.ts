@@ -6,8 +6,9 @@
  *   const file = await cachedGraph({ dir, output: 'masked_logits' });        // a path, or null on a miss
  *   … compile … ; await storeGraph({ dir, output }, bytes);                  // best effort
  *
- * The key is the sha256 of the folder's config.json and weights, the output, and the source of the graph compiler
- * itself (model/ and onnx/ next to this file), so a changed model or a changed compiler never meets an old graph.
+ * The key is the sha256 of the folder's config.json and weights (remembered by util/file-hash.ts), the output,
+ * and the source of the graph compiler itself (model/ and onnx/ next to this file), so a changed model or a changed
+ * compiler never meets an old graph.
  * `COMPACTLM_GRAPH_CACHE=0` turns the cache off. The newest KEEP graphs are kept.
  */
 import { createHash } from 'node:crypto';
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../util/atomic.js';
 import { cacheRoots } from '../util/cache-dir.js';
+import { fileSha256 } from '../util/file-hash.js';
 import { log } from '../util/log.js';
 
 const KEEP = 8;
@@ -46,7 +48,7 @@ function compilerHash(): string {
 
 async function keyOf(k: GraphKey): Promise<string> {
   const h = createHash('sha256').update(compilerHash()).update(k.output);
-  for (const f of ['config.json', 'model.safetensors']) h.update(f).update(await fsp.readFile(join(k.dir, f)));
+  for (const f of ['config.json', 'model.safetensors']) h.update(f).update(await fileSha256(join(k.dir, f)));
   return h.digest('hex').slice(0, 32);
 }
 

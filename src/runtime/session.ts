@@ -28,6 +28,11 @@ export interface SessionConfig {
   device?: Device;
   /** intraOpNumThreads; undefined lets ORT choose (one per physical core). */
   threads?: number;
+  /**
+   * Repack the Gemm weights into MLAS's blocked layout at load (default true): faster runs, a second copy of the
+   * weights and a slower load. A one-shot command that runs once or twice is quicker and leaner without it.
+   */
+  prepack?: boolean;
 }
 
 export const CUDA_INSTALL_HINT =
@@ -91,6 +96,7 @@ export function sessionOptions(cfg: SessionConfig = {}): ort.InferenceSession.Se
     enableMemPattern: false,
   };
   if (cfg.threads !== undefined) opts.intraOpNumThreads = cfg.threads;
+  if (cfg.prepack === false) opts.extra = { session: { disable_prepacking: '1' } };
   return opts;
 }
 

@@ -54,7 +54,8 @@ export class StepRunner {
     readonly io: Record<string, SessionIO>,
   ) {}
 
-  static async start(sessions: Record<string, Uint8Array>, config: SessionConfig = {}): Promise<StepRunner> {
+  /** `sessions`: name → ONNX model bytes, or the path of an ONNX file (read by ORT in the worker). */
+  static async start(sessions: Record<string, Uint8Array | string>, config: SessionConfig = {}): Promise<StepRunner> {
     // Worker threads inherit the process environment (MALLOC_* from bin/compactlm included).
     const worker = new Worker(workerUrl());
     const runner = new StepRunner(worker, {});
@@ -76,6 +77,7 @@ export class StepRunner {
     const p = this.pending.get(reply.id);
     if (!p) return;
     this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker.unref();
     if (reply.ok && reply.timing) for (const k of Object.keys(this.timing) as (keyof RunTiming)[]) this.timing[k] += reply.timing[k];
     if (reply.ok) p.resolve(reply.result);
     else {
@@ -97,6 +99,8 @@ export class StepRunner {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      // An idle worker does not keep the process alive (a CLI may end without close()); a request in flight does.
+      this.worker.ref();
       this.worker.postMessage({ id, req }, transfer);
     });
   }

@@ -17,7 +17,7 @@ import { createSession, type SessionConfig } from './session.js';
 import { buffersOf, fromOrt, toOrt, type WireFeeds, type WireTensor } from './wire.js';
 
 export type WorkerRequest =
-  | { op: 'init'; config: SessionConfig; sessions: Record<string, Uint8Array> }
+  | { op: 'init'; config: SessionConfig; sessions: Record<string, Uint8Array | string> }
   | { op: 'set'; tensors: WireFeeds }
   | { op: 'add'; tensors: WireFeeds }
   | { op: 'get'; names: string[] }

@@ -40,6 +40,7 @@ import { WEIGHTS_FILE } from '../model/checkpoint-folder.js';
 import type { CompiledStep, IoSpec, StateTensor } from '../model/step-compiler.js';
 import { UserError } from '../util/errors.js';
 import { Checkpoints, nothingToResume, type CheckpointInfo } from './checkpoints.js';
+import { workerCountProblem } from './worker-count.js';
 import { evalRow, MetricsLog, type EvalRow, type TrainRow } from './metrics.js';
 import type { Schedule } from './schedule.js';
 
@@ -163,9 +164,8 @@ export class Trainer extends EventEmitter {
     const k = o.gradAccum ?? 1;
     if (k === 1 && !o.graphs.train) throw new Error('Trainer: gradAccum 1 needs a train graph');
     if (k > 1 && !(o.graphs.grad && o.graphs.apply)) throw new Error('Trainer: gradAccum > 1 needs grad and apply graphs');
-    const w = o.workers ?? 1;
-    if (!Number.isInteger(w) || w < 1) throw new UserError(`--workers must be a positive whole number, got ${w}`);
-    if (w > k) throw new UserError(`--workers ${w} needs at least ${w} micro-batches per step: set --grad-accum ${w} (or more) and halve --batch-size to keep the batch`);
+    const workersProblem = workerCountProblem(o.workers ?? 1, k);
+    if (workersProblem) throw new UserError(workersProblem);
   }
 
   /** The step that updates the state: train, or apply after accumulation. */

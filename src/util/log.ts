@@ -1,5 +1,5 @@
-import pino, { type Logger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
 import { terminal, type Terminal } from './progress.js';
 
 /**
@@ -7,8 +7,11 @@ import { terminal, type Terminal } from './progress.js';
  * --log-json. Every line goes through the terminal that progress bars share (src/util/progress.ts): on a TTY it
  * clears the bar, is written, and the bar is redrawn below it. Writes are synchronous, so nothing is lost when the
  * CLI exits on an error.
+ *
+ * pino and pino-pretty are loaded on the first line logged, not at start: a command that logs nothing (a one-text
+ * `compactlm infer`) does not pay for them.
  */
-let current: Logger = createLogger({ json: false, verbose: false });
+const require = createRequire(import.meta.url);
 
 export interface LoggerOptions {
   json: boolean;
@@ -17,21 +20,28 @@ export interface LoggerOptions {
   terminal?: Terminal;
 }
 
+let options: LoggerOptions = { json: false, verbose: false };
+let current: Logger | null = null;
+
 export function createLogger(opts: LoggerOptions): Logger {
+  const pino = require('pino') as typeof import('pino').default;
   const level = process.env.COMPACTLM_LOG_LEVEL ?? (opts.verbose ? 'debug' : 'info');
   const out = () => opts.terminal ?? terminal();
   if (opts.json) return pino({ level, base: undefined }, { write: (line: string) => out().writeLog(line) });
+  const { prettyFactory } = require('pino-pretty') as typeof import('pino-pretty');
   const colorize = opts.terminal ? !!opts.terminal.stream.isTTY : !!process.stderr.isTTY;
   const pretty = prettyFactory({ colorize, ignore: 'pid,hostname', singleLine: true });
   return pino({ level, base: undefined }, { write: (line: string) => out().writeLog(pretty(line)) });
 }
 
-export function configureLogger(opts: LoggerOptions): Logger {
-  current = createLogger(opts);
-  return current;
+/** Sets the options of the process-wide logger (made when first used). */
+export function configureLogger(opts: LoggerOptions): void {
+  options = opts;
+  current = null;
 }
 
 /** The process-wide logger, configured by the CLI's global flags. */
 export function log(): Logger {
+  current ??= createLogger(options);
   return current;
 }

@@ -10,7 +10,7 @@ import { saveModelFolder } from '../../../src/model/checkpoint-folder.js';
 import { makeConfig, type BertConfig } from '../../../src/model/config.js';
 import { fillNormal } from '../../../src/model/params.js';
 import { paramTable } from '../../../src/model/bert.js';
-import { FillMask, formatTable, softmax } from '../../../src/infer/fill-mask.js';
+import { FillMask, formatTable, softmax, topK } from '../../../src/infer/fill-mask.js';
 import { writeTokenizerFiles } from '../../../src/tokenizer/tokenizer-json.js';
 import { Rng } from '../../../src/util/rng.js';
 
@@ -162,4 +162,14 @@ describe('FillMask', () => {
     expect(lines[2]).toContain(r.masks[0].predictions[0].score.toFixed(6));
     await expect(fm.predict('no mask here', 5)).rejects.toThrow(/no \[MASK\] token/);
   });
+});
+
+test('topK is the first k of a full sort by (value desc, id asc), ties and all', () => {
+  const rng = new Rng(7);
+  for (const [n, k, levels] of [[1000, 5, 0], [1000, 5, 4], [30, 30, 3], [7, 10, 0], [200, 1, 2]] as const) {
+    // levels > 0: values from a few distinct levels, so most of them tie
+    const values = Array.from({ length: n }, () => (levels ? Math.floor(rng.next() * levels) : rng.next()));
+    const sorted = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[b] - values[a] || a - b);
+    expect(topK(values, k)).toEqual(sorted.slice(0, k));
+  }
 });

@@ -11,10 +11,16 @@ import { cachedGraph } from '../../../src/runtime/graph-cache.js';
 import { tinyModel } from '../export/tiny-model.js';
 
 let root: string;
+const savedCacheDir = process.env.COMPACTLM_CACHE_DIR;
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'graph-cache-'));
+  process.env.COMPACTLM_CACHE_DIR = join(root, 'cache'); // empty at the start, whatever ran before
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterAll(() => {
+  if (savedCacheDir === undefined) delete process.env.COMPACTLM_CACHE_DIR;
+  else process.env.COMPACTLM_CACHE_DIR = savedCacheDir;
+  rmSync(root, { recursive: true, force: true });
+});
 
 const TEXT = 'The capital of France is [MASK].';
 
