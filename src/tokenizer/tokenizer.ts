@@ -103,7 +103,10 @@ export function loadTokenizer(dir?: string): Promise<Tokenizer> {
 }
 
 async function fromFolder(dir: string): Promise<Tokenizer> {
-  const { AutoTokenizer, env } = await import('@xenova/transformers');
+  // Its tokenizer and env modules, not the package entry, which also loads the model, pipeline and image code (sharp
+  // among them): start-up time that a tokenizer does not need (bench/startup.mjs).
+  const { AutoTokenizer } = await import('@xenova/transformers/src/tokenizers.js');
+  const { env } = await import('@xenova/transformers/src/env.js'); // loaded by the first already
   // transformers.js looks for `<env.localModelPath>/<name>/<file>` (utils/hub.js getModelFile) and, before that, in
   // its own file cache under the name. Giving the path from the filesystem root as the name keeps both lookups
   // unambiguous; nothing is fetched or cached because remote models are off.
