@@ -6,11 +6,14 @@
 //
 //   npm run bench -- distill        env: BENCH_TEACHER=mini  BENCH_STUDENT=tiny  BENCH_STEPS=12  BENCH_THREADS=2  BENCH_B=16  BENCH_T=128
 //
-// Prints: {"bench":"distill","teacher":...,"student":...,"ms_per_step":...,"pretrain_ms_per_step":...,"teacher_overhead":...}
+// Prints: {"bench":"distill","teacher":...,"student":...,"ms_per_step":...,"pretrain_ms_per_step":...,"teacher_overhead":...,
+//          "teacher_forward_ms" (the teacher alone, same shape),"vs_student_plus_teacher" (goal <= 1.1)}
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distill } from '../dist/distill/distill.js';
+import { weightsMaskedLogits } from '../dist/distill/teacher.js';
+import { defaultMaxPredictions } from '../dist/train/masking.js';
 import { pretrain } from '../dist/train/pretrain.js';
 import { saveModelFolder } from '../dist/model/checkpoint-folder.js';
 import { makeConfig } from '../dist/model/config.js';
@@ -35,6 +38,27 @@ const medianMs = (out) => {
   return ms[Math.floor(ms.length / 2)];
 };
 
+/** The teacher's forward pass alone (logits at the masked slots, as distillation runs it): median of 8 after 3. */
+async function teacherForwardMs(config, weights) {
+  const M = defaultMaxPredictions(T);
+  const teacher = await weightsMaskedLogits(config, weights, { batchSize: B, seqLen: T, maxPredictions: M }, { threads });
+  const rng = new Rng(2);
+  const i64 = (n, f) => ({ type: 'int64', dims: n === B * M ? [n] : [B, T], data: BigInt64Array.from({ length: n }, f) });
+  const feeds = () => ({
+    input_ids: i64(B * T, () => BigInt(1000 + rng.int(29000))), attention_mask: i64(B * T, () => 1n),
+    token_type_ids: i64(B * T, () => 0n), masked_positions: i64(B * M, (_, i) => BigInt(Math.floor(i / M) * T + 1 + (i % M) * 3)),
+  });
+  const ms = [];
+  for (let i = 0; i < 11; i++) {
+    const f = feeds();
+    const t0 = performance.now();
+    await teacher.run(f);
+    if (i >= 3) ms.push(performance.now() - t0);
+  }
+  await teacher.release();
+  return ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)];
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'bench-distill-'));
 try {
   const teacherConfig = makeConfig(teacherPreset);
@@ -46,10 +70,13 @@ try {
   await distill({ ...common, teacher: join(dir, 'teacher'), studentPreset, out: join(dir, 'distill') });
   await pretrain({ ...common, preset: studentPreset, loss: 'ce', out: join(dir, 'pretrain') });
   const [d, p] = [medianMs(join(dir, 'distill')), medianMs(join(dir, 'pretrain'))];
+  const teacherMs = await teacherForwardMs(teacherConfig, initParams(teacherConfig, new Rng(1)));
   console.log(JSON.stringify({
     bench: 'distill', teacher: teacherPreset, student: studentPreset, batch_size: B, seq_len: T, threads, steps: steps - warm - 1,
     ms_per_step: +d.toFixed(1), tokens_per_s: Math.round((B * T * 1000) / d), pretrain_ms_per_step: +p.toFixed(1),
-    teacher_overhead: +(d / p).toFixed(2), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    teacher_overhead: +(d / p).toFixed(2), teacher_forward_ms: +teacherMs.toFixed(1),
+    vs_student_plus_teacher: +(d / (p + teacherMs)).toFixed(3), goal: 'distill step <= 1.1x (student step + teacher forward)',
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
