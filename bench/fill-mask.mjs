@@ -1,7 +1,8 @@
 // `compactlm infer` fill-mask on one 128-token text, as a user runs it, against the transformers.js fill-mask
 // pipeline on the export of the same model, in the same run. CompactLM on a model folder projects onto the
-// vocabulary only at the [MASK] rows (`masked_logits`); on an export folder it runs onnx/model.onnx, which has the
-// logits of every position (what transformers.js expects of an export), fp32 and int8.
+// vocabulary only at the [MASK] rows (`masked_logits`); on an export folder it runs the export's fill-mask task
+// graphs (onnx/fill_mask*.onnx, the same), fp32 and int8, where transformers.js runs onnx/model*.onnx, which has
+// the logits of every position.
 // Prints {"bench":"fill-mask","who","precision","p50_ms","p95_ms"} lines and the ratios against transformers.js.
 // Then batched throughput: 256 texts of 25–55 words (~40 tokens), one [MASK] each, as `compactlm infer --input`
 // runs them (sorted by length within windows, batches of 32 padded to their longest) against the transformers.js
@@ -13,6 +14,7 @@ import { tmpdir, loadavg } from 'node:os';
 import { join, parse, relative } from 'node:path';
 
 const { FillMask } = await import('../dist/infer/fill-mask.js');
+const { hasFillMaskGraph } = await import('../dist/infer/encoder-model.js');
 const { exportModel } = await import('../dist/export/export-folder.js');
 const { inferBatches } = await import('../dist/infer/batches.js');
 const { Rng } = await import('../dist/util/rng.js');
@@ -97,7 +99,8 @@ try {
   await folder.close();
   for (const int8 of [false, true]) {
     const fm = await FillMask.load(exportDir, { threads: 2, int8 });
-    emit({ who: 'compactlm', source: 'export (all positions)', precision: int8 ? 'int8' : 'fp32', ...(await time(() => fm.predict(text, 5))) });
+    const source = hasFillMaskGraph(exportDir, int8) ? 'export (fill-mask task graph)' : 'export (all positions)';
+    emit({ who: 'compactlm', source, precision: int8 ? 'int8' : 'fp32', ...(await time(() => fm.predict(text, 5))) });
     await fm.close();
   }
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_OPSET, exportModel, int8Agreement, MAX_OPSET, MIN_OPSET, QUANTIZE_MODES, ONNX_QUANTIZED_FILE, ONNX_MODEL_FILE, type ExportOptions, type QuantizeMode } from '../export/export-folder.js';
+import { DEFAULT_OPSET, exportModel, FILL_MASK_FILE, FILL_MASK_QUANTIZED_FILE, int8Agreement, MAX_OPSET, MIN_OPSET, QUANTIZE_MODES, ONNX_QUANTIZED_FILE, ONNX_MODEL_FILE, type ExportOptions, type QuantizeMode } from '../export/export-folder.js';
 import { MODEL_MAX_LENGTH } from '../tokenizer/truncate.js';
 import { log } from '../util/log.js';
 import { progress, type Progress } from '../util/progress.js';
@@ -19,6 +19,7 @@ interface Flags {
   minAgreement: number;
   threads?: number;
   overwrite: boolean;
+  taskGraphs: boolean;
   json: boolean;
 }
 
@@ -47,6 +48,7 @@ export function exportSettings(positional: string | undefined, o: Flags, command
     seed,
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
     minAgreement: o.minAgreement,
+    taskGraphs: o.taskGraphs,
   });
 }
 
@@ -69,6 +71,7 @@ export function registerExport(program: Command): void {
     .option('--threads <n>', 'onnxruntime intra-op threads for the checks (default: one per core)', int(1, 1024))
     .option('--seed <n>', 'random seed for sampling and masking (default: the global --seed, 42)', int(0, 2 ** 32 - 1))
     .option('--overwrite', 'replace --out if it exists and is not empty', false)
+    .option('--no-task-graphs', `masked LMs: skip ${FILL_MASK_FILE} and ${FILL_MASK_QUANTIZED_FILE} (the vocabulary projection only at [MASK] rows, what \`infer\` runs; they double the folder's size)`)
     .option('--json', 'print the summary (as export.json) on stdout', false);
   addDeprecatedAlias(cmd, '--max-length <n>', SEQ_LEN)
     .addHelpText('after', `
@@ -88,7 +91,9 @@ every file is complete and the checks pass.`)
       const v = s.verification;
       log().info({ out: s.outDir }, `export: ${ONNX_MODEL_FILE} ${mb(ONNX_MODEL_FILE)} MB, fp32 max |Δlogit| ${v.fp32MaxAbsDiff.toExponential(2)}` +
         (v.int8 ? `; ${ONNX_QUANTIZED_FILE} ${mb(ONNX_QUANTIZED_FILE)} MB (${(100 * s.sizeRatio!).toFixed(1)}%), int8 agreement with fp32 ` +
-          `${(100 * int8Agreement(v)!).toFixed(2)}% (${'maskedTokens' in v.int8 ? `top-1 token on ${v.int8.maskedTokens} masked tokens` : `label on ${v.sentences} sentences`})` : ''));
+          `${(100 * int8Agreement(v)!).toFixed(2)}% (${'maskedTokens' in v.int8 ? `top-1 token on ${v.int8.maskedTokens} masked tokens` : `label on ${v.sentences} sentences`})` : '') +
+        (s.taskGraphs ? `; fill-mask task graphs: fp32 max |Δlogit| ${s.taskGraphs.fp32MaxAbsDiff.toExponential(2)} vs ${ONNX_MODEL_FILE}` +
+          (s.taskGraphs.int8Top1Agreement !== undefined ? `, int8 top-1 agreement ${(100 * s.taskGraphs.int8Top1Agreement).toFixed(2)}% vs ${ONNX_QUANTIZED_FILE}` : '') : ''));
       if (o.json) process.stdout.write(`${JSON.stringify(s)}\n`);
     });
   example(cmd,

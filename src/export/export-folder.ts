@@ -4,6 +4,8 @@
  *   <out>/config.json  tokenizer.json  tokenizer_config.json  vocab.txt  special_tokens_map.json
  *        onnx/model.onnx             fp32, weights as initializers            (transformers.js `quantized: false`)
  *        onnx/model_quantized.onnx   int8 weights, dynamic activations        (transformers.js `quantized: true`)
+ *        onnx/fill_mask.onnx, onnx/fill_mask_quantized.onnx   masked LMs: the same model with the vocabulary
+ *                                    projection only at the rows `masked_positions` names (what `infer` runs)
  *        export.json                 what was checked: opset, sizes, fp32 Δlogit and Δhidden, int8 agreement
  *
  * Both models: inputs input_ids, attention_mask, token_type_ids (int64 [batch_size, sequence_length]), outputs
@@ -37,10 +39,16 @@ import { log } from '../util/log.js';
 import { quantizeGraph, type QuantizedTensorInfo } from './quantize.js';
 import { BUILTIN_VAL, loadValTexts, maskSample, verifyExport, type Verification } from './verify.js';
 import { verifyClassifierExport, type ClassifierVerification } from './verify-classifier.js';
+import { verifyFillMaskGraphs, type TaskGraphVerification } from './verify-task-graph.js';
 
 export const ONNX_MODEL_FILE = 'onnx/model.onnx';
 export const ONNX_QUANTIZED_FILE = 'onnx/model_quantized.onnx';
+/** Masked LMs: the fill-mask task graphs (logits only at the `masked_positions` rows), fp32 and int8. */
+export const FILL_MASK_FILE = 'onnx/fill_mask.onnx';
+export const FILL_MASK_QUANTIZED_FILE = 'onnx/fill_mask_quantized.onnx';
 export const EXPORT_REPORT = 'export.json';
+/** Sentences of the check sample the task graphs are compared on (one run each per graph). */
+const TASK_GRAPH_CHECK_SENTENCES = 40;
 export const QUANTIZE_MODES = ['int8', 'none'] as const;
 export type QuantizeMode = (typeof QUANTIZE_MODES)[number];
 
@@ -80,6 +88,8 @@ export interface ExportOptions {
   threads?: number;
   /** Fail when int8 top-1 agreement is below this (default 0: report only, warn below 0.99). */
   minAgreement?: number;
+  /** Masked LMs: also write the fill-mask task graphs (default true; they double the folder's size). */
+  taskGraphs?: boolean;
   /** Progress of the checks: sentences done of total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -98,6 +108,8 @@ export interface ExportSummary {
   /** onnx/model_quantized.onnx bytes / onnx/model.onnx bytes. */
   sizeRatio?: number;
   verification: Verification | ClassifierVerification;
+  /** The fill-mask task graphs' check, when they were written. */
+  taskGraphs?: TaskGraphVerification;
   /** Scheme and the int8 initializers written (per-output-channel symmetric weights). */
   quantization?: { weights: 'int8 symmetric per output channel'; activations: 'uint8 asymmetric per tensor, dynamic'; tensors: QuantizedTensorInfo[] };
 }
@@ -141,6 +153,15 @@ export async function exportModel(o: ExportOptions): Promise<ExportSummary> {
       await fsp.writeFile(join(tmp, ONNX_QUANTIZED_FILE), q.graph.toBytes({ weights: q.weights, irVersion }));
       quantization = { weights: 'int8 symmetric per output channel', activations: 'uint8 asymmetric per tensor, dynamic', tensors: q.tensors };
     }
+    const taskGraphs = !classifier && (o.taskGraphs ?? true);
+    if (taskGraphs) {
+      const fm = compileStep({ kind: 'inference', config, head: headFor(config), weights: params, outputs: ['masked_logits'], opset, irVersion });
+      await fsp.writeFile(join(tmp, FILL_MASK_FILE), fm.bytes);
+      if (mode === 'int8') {
+        const q = quantizeGraph(fm.graph, params);
+        await fsp.writeFile(join(tmp, FILL_MASK_QUANTIZED_FILE), q.graph.toBytes({ weights: q.weights, irVersion }));
+      }
+    }
 
     log().info({ sentences: texts.length, val: valFile }, 'export: checking fp32 against the training graph and int8 against fp32');
     const check = {
@@ -151,6 +172,11 @@ export async function exportModel(o: ExportOptions): Promise<ExportSummary> {
     const verification = classifier
       ? await verifyClassifierExport({ ...check, rows: texts.map((t) => tok.encode(t, null, o.maxLength ?? 128).input_ids) })
       : await verifyExport({ ...check, sample: maskSample(tok, texts, o.maxLength ?? 128, o.seed ?? 42) });
+    const sample = classifier ? null : maskSample(tok, texts.slice(0, TASK_GRAPH_CHECK_SENTENCES), o.maxLength ?? 128, o.seed ?? 42);
+    const taskCheck = taskGraphs && sample
+      ? await verifyFillMaskGraphs({ full: join(tmp, ONNX_MODEL_FILE), task: join(tmp, FILL_MASK_FILE) },
+        mode === 'int8' ? { full: join(tmp, ONNX_QUANTIZED_FILE), task: join(tmp, FILL_MASK_QUANTIZED_FILE) } : undefined, sample, config.vocab_size, o.threads)
+      : undefined;
     const agreement = int8Agreement(verification);
     if (agreement !== undefined && agreement < (o.minAgreement ?? 0)) {
       throw new UserError(`export check failed: int8 top-1 agreement with fp32 is ${(100 * agreement).toFixed(2)}% < --min-agreement ${(100 * o.minAgreement!).toFixed(2)}%`);
@@ -160,14 +186,16 @@ export async function exportModel(o: ExportOptions): Promise<ExportSummary> {
     }
 
     const files: ExportFile[] = [];
-    for (const f of [CONFIG_FILE, ...TOKENIZER_FILES, 'special_tokens_map.json', ONNX_MODEL_FILE, ...(mode === 'int8' ? [ONNX_QUANTIZED_FILE] : [])]) {
+    const onnxFiles = [ONNX_MODEL_FILE, ...(mode === 'int8' ? [ONNX_QUANTIZED_FILE] : []),
+      ...(taskGraphs ? [FILL_MASK_FILE, ...(mode === 'int8' ? [FILL_MASK_QUANTIZED_FILE] : [])] : [])];
+    for (const f of [CONFIG_FILE, ...TOKENIZER_FILES, 'special_tokens_map.json', ...onnxFiles]) {
       files.push({ path: f, bytes: (await fsp.stat(join(tmp, f))).size });
     }
     const size = (p: string) => files.find((f) => f.path === p)!.bytes;
     const summary: ExportSummary = {
       outDir, opset, irVersion, quantize: mode, files,
       sizeRatio: mode === 'int8' ? size(ONNX_QUANTIZED_FILE) / size(ONNX_MODEL_FILE) : undefined,
-      verification, quantization,
+      verification, quantization, ...(taskCheck ? { taskGraphs: taskCheck } : {}),
     };
     const { outDir: _, ...report } = summary;
     await fsp.writeFile(join(tmp, EXPORT_REPORT), `${JSON.stringify(report, null, 2)}\n`);

@@ -18,7 +18,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ONNX_MODEL_FILE, ONNX_QUANTIZED_FILE } from '../export/export-folder.js';
+import { FILL_MASK_FILE, FILL_MASK_QUANTIZED_FILE, ONNX_MODEL_FILE, ONNX_QUANTIZED_FILE } from '../export/export-folder.js';
 import { compileStep } from '../model/step-compiler.js';
 
 /**
@@ -53,6 +53,17 @@ export function isExportFolder(dir: string): boolean {
   return existsSync(join(dir, ONNX_MODEL_FILE));
 }
 
+/** True when an export folder has the fill-mask task graph (masked_logits) for this precision. */
+export function hasFillMaskGraph(dir: string, int8 = false): boolean {
+  return existsSync(join(dir, int8 ? FILL_MASK_QUANTIZED_FILE : FILL_MASK_FILE));
+}
+
+/** The export's ONNX file for an output: the fill-mask task graph for masked_logits, else the full model. */
+function exportFile(dir: string, o: EncoderLoadOptions): string {
+  if (o.output === 'masked_logits') return join(dir, o.int8 ? FILL_MASK_QUANTIZED_FILE : FILL_MASK_FILE);
+  return join(dir, o.int8 ? ONNX_QUANTIZED_FILE : ONNX_MODEL_FILE);
+}
+
 export class EncoderModel {
   private constructor(
     readonly config: BertConfig,
@@ -82,7 +93,6 @@ export class EncoderModel {
     const st = statSync(dir, { throwIfNoEntry: false });
     if (!st || !st.isDirectory()) throw new UserError(`${dir}: model folder not found`);
     const session: SessionConfig = { device: o.device, threads: o.threads, prepack: o.prepack };
-    if (o.output === 'masked_logits' && isExportFolder(dir)) throw new Error('EncoderModel: masked_logits is an output of model folders only');
     if (!isExportFolder(dir)) {
       if (o.int8) {
         throw new UserError(`--int8 needs an export folder (onnx/model_quantized.onnx) but ${dir} is a model folder: ` +
@@ -90,9 +100,11 @@ export class EncoderModel {
       }
       return new EncoderModel(...await modelFolderSession(dir, o, session), o.output, 'model folder');
     }
-    const file = join(dir, o.int8 ? ONNX_QUANTIZED_FILE : ONNX_MODEL_FILE);
+    const file = exportFile(dir, o);
     if (!existsSync(file)) {
-      throw new UserError(`${file}: not found (the export was written with --quantize none): re-export with --quantize int8, or drop --int8`);
+      throw new UserError(o.output === 'masked_logits'
+        ? `${file}: not found (the export was written with --no-task-graphs)`
+        : `${file}: not found (the export was written with --quantize none): re-export with --quantize int8, or drop --int8`);
     }
     const config = await loadConfig(join(dir, CONFIG_FILE));
     checkArchitecture(dir, config, o);

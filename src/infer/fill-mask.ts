@@ -17,7 +17,7 @@
 import type { SessionConfig } from '../runtime/session.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { problemAt, warnTruncated, type BatchTask, type Encoded } from './batches.js';
-import { EncoderModel, isExportFolder } from './encoder-model.js';
+import { EncoderModel, hasFillMaskGraph, isExportFolder } from './encoder-model.js';
 
 export interface Prediction {
   token: string;
@@ -57,7 +57,10 @@ export class FillMask {
   }
 
   static async load(dir: string, session: SessionConfig & { int8?: boolean } = {}): Promise<FillMask> {
-    return new FillMask(await EncoderModel.load(dir, { ...session, output: isExportFolder(dir) ? 'logits' : 'masked_logits' }));
+    // The vocabulary projection only at the [MASK] rows: a model folder's graph, or an export's task graph (exports
+    // made before it, or with --no-task-graphs, have the logits of every position only).
+    const masked = !isExportFolder(dir) || hasFillMaskGraph(dir, session.int8);
+    return new FillMask(await EncoderModel.load(dir, { ...session, output: masked ? 'masked_logits' : 'logits' }));
   }
 
   /** One text (truncation is warned about); an error when it has no [MASK]. */

@@ -38,11 +38,13 @@ test('export --json: fp32 + int8 folder, summary on stdout', () => {
   const s = JSON.parse(r.stdout);
   expect(s).toMatchObject({ opset: 17, irVersion: 8, quantize: 'int8', outDir: join(dir, 'exp') });
   expect(s.files.map((f: { path: string }) => f.path)).toEqual(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt',
-    'special_tokens_map.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx']);
+    'special_tokens_map.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx', 'onnx/fill_mask.onnx', 'onnx/fill_mask_quantized.onnx']);
   expect(s.sizeRatio).toBeLessThanOrEqual(0.35);
   expect(s.verification.fp32MaxAbsDiff).toBeLessThanOrEqual(1e-4);
   expect(s.verification.fp32HiddenMaxAbsDiff).toBeLessThanOrEqual(1e-4);
   expect(s.verification.int8.top1Agreement).toBeGreaterThan(0.8);
+  expect(s.taskGraphs.fp32MaxAbsDiff).toBeLessThanOrEqual(1e-4);
+  expect(s.taskGraphs.int8Top1Agreement).toBeGreaterThan(0.8);
   for (const f of s.files) expect(existsSync(join(dir, 'exp', f.path))).toBe(true);
   // logs went to stderr as JSON lines
   for (const line of r.stderr.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
@@ -71,12 +73,38 @@ test('infer --task embed on the export folder (fp32 and --int8) equals the model
   expect(int8.embedding).not.toEqual(fp32.embedding); // really the int8 model
 });
 
-test('--quantize none writes only the fp32 model', () => {
+test('--quantize none writes only the fp32 models', () => {
   // the model folder as the first argument: the short form of --model
   const r = run(['export', 'model', '--out', 'fp32', '--quantize', 'none', '--samples', '4', '--seq-len', '32', '--json'], dir);
   expect(r.code).toBe(0);
-  expect(readdirSync(join(dir, 'fp32', 'onnx'))).toEqual(['model.onnx']);
+  expect(readdirSync(join(dir, 'fp32', 'onnx')).sort()).toEqual(['fill_mask.onnx', 'model.onnx']);
   expect(JSON.parse(r.stdout).verification.int8).toBeUndefined();
+  expect(JSON.parse(r.stdout).taskGraphs.int8Top1Agreement).toBeUndefined();
+});
+
+test('fill-mask on the task graph answers as on the full graph; --no-task-graphs writes the full graphs only', () => {
+  // needs the 'exp' folder written by the first test
+  const r = run(['export', 'model', '--out', 'full-only', '--no-task-graphs', '--samples', '4', '--json'], dir);
+  expect(r.code).toBe(0);
+  expect(readdirSync(join(dir, 'full-only', 'onnx')).sort()).toEqual(['model.onnx', 'model_quantized.onnx']);
+  expect(JSON.parse(r.stdout).taskGraphs).toBeUndefined();
+  const text = 'The weather is [MASK] today, and the [MASK] is warm.';
+  const fill = (...args: string[]) => {
+    const out = run(['infer', text, '--json', '--top-k', '10', ...args], dir);
+    expect(out.code).toBe(0);
+    return JSON.parse(out.stdout) as { masks: { position: number; predictions: { token_id: number; score: number }[] }[] };
+  };
+  const task = fill('--model', 'exp');
+  const full = fill('--model', 'full-only');
+  expect(task.masks.map((m) => m.position)).toEqual(full.masks.map((m) => m.position));
+  task.masks.forEach((m, i) => m.predictions.forEach((p, k) => {
+    expect(p.token_id).toBe(full.masks[i].predictions[k].token_id);
+    expect(Math.abs(p.score - full.masks[i].predictions[k].score)).toBeLessThanOrEqual(1e-6);
+  }));
+  // int8: the head's activation scale comes from the masked rows only, so close, not equal
+  const int8Task = fill('--model', 'exp', '--int8');
+  const int8Full = fill('--model', 'full-only', '--int8');
+  int8Task.masks.forEach((m, i) => expect(m.predictions[0].token_id).toBe(int8Full.masks[i].predictions[0].token_id));
 });
 
 test('bad input: one line, no output', () => {
@@ -109,6 +137,6 @@ test('--overwrite replaces an existing export only when the new one is complete'
   const r = run(['export', '--model', 'model', '--out', 'exp', '--overwrite', '--quantize', 'none', '--samples', '4', '--max-length', '32'], dir);
   expect(r.stderr).toMatch(/--max-length is deprecated: use --seq-len/);
   expect(r.code).toBe(0);
-  expect(readdirSync(join(dir, 'exp', 'onnx'))).toEqual(['model.onnx']);
+  expect(readdirSync(join(dir, 'exp', 'onnx')).sort()).toEqual(['fill_mask.onnx', 'model.onnx']);
   expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
 });

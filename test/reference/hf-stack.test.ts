@@ -212,7 +212,7 @@ describeWithPython('Hugging Face reference', (python) => {
   });
 
   test('export: onnx.checker full_check passes (fp32 and int8); inputs and the logits output as transformers.js expects, dynamic dims', () => {
-    expect(Object.keys(ref.onnx_checker).sort()).toEqual(['model.onnx', 'model_quantized.onnx']);
+    expect(Object.keys(ref.onnx_checker).sort()).toEqual(['fill_mask.onnx', 'fill_mask_quantized.onnx', 'model.onnx', 'model_quantized.onnx']);
     for (const r of Object.values(ref.onnx_checker)) expect(r.ok).toBe(true);
     const dyn = (v: { dims: (string | number)[] }) => v.dims.slice(0, 2).every((d) => typeof d === 'string' && d !== '');
     const { inputs, outputs } = ref.onnx_io;

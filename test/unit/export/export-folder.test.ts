@@ -45,7 +45,7 @@ describe('export folder', () => {
   test('files and names: transformers.js / Optimum layout, no temporary folders left', () => {
     expect(readdirSync(outDir).sort()).toEqual(['.compactlm-output.json', 'config.json', 'export.json', 'onnx', 'special_tokens_map.json', 'tokenizer.json',
       'tokenizer_config.json', 'vocab.txt']);
-    expect(readdirSync(join(outDir, 'onnx')).sort()).toEqual(['model.onnx', 'model_quantized.onnx']);
+    expect(readdirSync(join(outDir, 'onnx')).sort()).toEqual(['fill_mask.onnx', 'fill_mask_quantized.onnx', 'model.onnx', 'model_quantized.onnx']);
     expect(readdirSync(root).sort()).toEqual(['model', 'out', 'peaked', 'peaked-out']);
     expect(JSON.parse(readFileSync(join(outDir, 'config.json'), 'utf8'))).toMatchObject({ model_type: 'bert', hidden_size: 32, vocab_size: V });
     expect(readFileSync(join(outDir, 'vocab.txt'))).toEqual(readFileSync(join(modelDir, 'vocab.txt')));
