@@ -1,10 +1,12 @@
 #!/bin/sh
 # Reproduces models/compactlm-mini-sentiment: the dvc.yaml stages split_sentiment and finetune (params.yaml), i.e.
-# models/compactlm-mini fine-tuned on the bundled UCI sentiment sentences, then shipped with readable label names.
+# compactlm-mini fine-tuned on the bundled UCI sentiment sentences, then shipped with readable label names. It was
+# fine-tuned from stage 1 of compactlm-mini, before stage 2 replaced models/compactlm-mini: that float16 folder is
+# $R/compactlm-mini-stage1 from pipelines/compactlm-mini.sh (the finetune stage of dvc.yaml uses models/compactlm-mini).
 set -e
 R=${RUNS:-runs}
 compactlm split datasets/sentiment.csv --out $R/data/sentiment --ratios 0.7,0.15,0.15 --stratify label --seed 42
-compactlm finetune --model models/compactlm-mini --train $R/data/sentiment/train.csv --val $R/data/sentiment/val.csv \
+compactlm finetune --model $R/compactlm-mini-stage1 --train $R/data/sentiment/train.csv --val $R/data/sentiment/val.csv \
   --label-column label --out $R/models/sentiment-teacher --epochs 4 --batch-size 32 --max-length 128 --lr 0.0003 \
   --warmup 0.1 --dropout 0.1 --seed 42
 node scripts/ship-classifier.mjs --run $R/models/sentiment-teacher --name compactlm-mini-sentiment \

@@ -1,7 +1,11 @@
 #!/bin/sh
-# Reproduces models/compactlm-mini exactly (same bytes: resumed runs are exact). The run was re-planned three times
-# while it ran (the session had a fixed end), so it is four invocations: each stops at the step where the plan
-# changed and the next resumes with the new --steps (the linear decay is re-planned from there).
+# Reproduces models/compactlm-mini exactly (same bytes: resumed runs are exact), in two stages:
+# 1. from scratch, B32 T128, lr 1e-3, dropout 0.1, 3,000 steps ($R/compactlm-mini; compactlm-tiny is distilled
+#    from this run and compactlm-mini-sentiment fine-tuned from its float16 copy, $R/compactlm-mini-stage1);
+# 2. that float16 copy pretrained further (--init, fresh AdamW): lr 5e-4, 200 warm-up steps, linear decay, dropout
+#    0, two data-parallel workers of 16 sequences each ($R/compactlm-mini-stage2), shipped as models/compactlm-mini.
+# Each stage was re-planned while it ran (the sessions had fixed ends), so it is several invocations: each stops at
+# the step where the plan changed and the next resumes with the new --steps (the linear decay is re-planned there).
 # Needs the corpus: apt-get install the packages in datasets/README-corpus.md, then `npm run datasets -- --corpus`.
 set -e
 R=${RUNS:-runs}
@@ -15,4 +19,15 @@ run --steps 4000 --stop-after 500
 run --steps 2300 --stop-after 700 --resume
 run --steps 3600 --stop-after 800 --resume
 run --steps 3000 --resume
-node scripts/ship-model.mjs --run $R/compactlm-mini --name compactlm-mini --heldout $R/corpus/val.csv --command "sh pipelines/compactlm-mini.sh"
+node scripts/ship-model.mjs --run $R/compactlm-mini --name compactlm-mini --heldout $R/corpus/val.csv --command "sh pipelines/compactlm-mini.sh" \
+  --out $R/compactlm-mini-stage1
+run2() {
+  compactlm pretrain --train $R/corpus/shards-train --val $R/corpus/shards-val --out $R/compactlm-mini-stage2 \
+    --init $R/compactlm-mini-stage1 --batch-size 16 --grad-accum 2 --workers 2 --seq-len 128 --lr 0.0005 --warmup 200 \
+    --schedule linear --dropout 0 --eval-every 500 --save-every 100 --seed 42 "$@"
+}
+run2 --steps 7000 --stop-after 300
+run2 --steps 4600 --stop-after 900 --resume
+run2 --steps 3600 --resume
+node scripts/ship-model.mjs --run $R/compactlm-mini-stage2 --name compactlm-mini --heldout $R/corpus/val.csv \
+  --previous $R/compactlm-mini-stage1/eval.json --command "sh pipelines/compactlm-mini.sh"
