@@ -172,10 +172,10 @@ export async function exportModel(o: ExportOptions): Promise<ExportSummary> {
     const verification = classifier
       ? await verifyClassifierExport({ ...check, rows: texts.map((t) => tok.encode(t, null, o.maxLength ?? 128).input_ids) })
       : await verifyExport({ ...check, sample: maskSample(tok, texts, o.maxLength ?? 128, o.seed ?? 42) });
-    const sample = classifier ? null : maskSample(tok, texts.slice(0, TASK_GRAPH_CHECK_SENTENCES), o.maxLength ?? 128, o.seed ?? 42);
-    const taskCheck = taskGraphs && sample
+    const taskCheck = taskGraphs
       ? await verifyFillMaskGraphs({ full: join(tmp, ONNX_MODEL_FILE), task: join(tmp, FILL_MASK_FILE) },
-        mode === 'int8' ? { full: join(tmp, ONNX_QUANTIZED_FILE), task: join(tmp, FILL_MASK_QUANTIZED_FILE) } : undefined, sample, config.vocab_size, o.threads)
+        mode === 'int8' ? { full: join(tmp, ONNX_QUANTIZED_FILE), task: join(tmp, FILL_MASK_QUANTIZED_FILE) } : undefined,
+        maskSample(tok, texts.slice(0, TASK_GRAPH_CHECK_SENTENCES), o.maxLength ?? 128, o.seed ?? 42), config.vocab_size, o.threads)
       : undefined;
     const agreement = int8Agreement(verification);
     if (agreement !== undefined && agreement < (o.minAgreement ?? 0)) {

@@ -8,6 +8,7 @@
  */
 import ort from 'onnxruntime-node';
 import { createSession } from '../runtime/session.js';
+import { argmax } from '../eval/classification-metrics.js';
 import { UserError } from '../util/errors.js';
 import { batchFeeds, FP32_TOLERANCE, maxAbsDiff, type MaskedSample } from './verify.js';
 
@@ -56,10 +57,4 @@ export async function verifyFillMaskGraphs(fp32: TaskGraphCheck, int8: TaskGraph
     throw new UserError(`export check failed: ${fp32.task} differs from ${fp32.full} at the masked positions by ${fp32Max} (> ${FP32_TOLERANCE})`);
   }
   return { sentences: sample.ids.length, maskedTokens: masked, fp32MaxAbsDiff: fp32Max, ...(int8 ? { int8Top1Agreement: agree / Math.max(masked, 1) } : {}) };
-}
-
-function argmax(x: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
-  return best;
 }

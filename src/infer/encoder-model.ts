@@ -55,11 +55,11 @@ export function isExportFolder(dir: string): boolean {
 
 /** True when an export folder has the fill-mask task graph (masked_logits) for this precision. */
 export function hasFillMaskGraph(dir: string, int8 = false): boolean {
-  return existsSync(join(dir, int8 ? FILL_MASK_QUANTIZED_FILE : FILL_MASK_FILE));
+  return existsSync(exportFile(dir, { output: 'masked_logits', int8 }));
 }
 
 /** The export's ONNX file for an output: the fill-mask task graph for masked_logits, else the full model. */
-function exportFile(dir: string, o: EncoderLoadOptions): string {
+function exportFile(dir: string, o: Pick<EncoderLoadOptions, 'output' | 'int8'>): string {
   if (o.output === 'masked_logits') return join(dir, o.int8 ? FILL_MASK_QUANTIZED_FILE : FILL_MASK_FILE);
   return join(dir, o.int8 ? ONNX_QUANTIZED_FILE : ONNX_MODEL_FILE);
 }
