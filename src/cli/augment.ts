@@ -4,6 +4,7 @@ import { log } from '../util/log.js';
 import { progress, type Progress } from '../util/progress.js';
 import { DEFAULT_TEXT_COLUMN } from './defaults.js';
 import { example, float, frozen, globals, int, nonEmpty, refuseOverwritingInputs } from './options.js';
+import { addWorkersOption } from './workers-option.js';
 
 interface Flags {
   output: string;
@@ -11,13 +12,14 @@ interface Flags {
   synonymP: number;
   insertP: number;
   maxChanges: number;
+  workers: number;
   json: boolean;
 }
 
 /** The checked, frozen settings `augment` runs with. */
 export function augmentSettings(input: string, o: Flags, seed: number): Readonly<Omit<AugmentCsvOptions, 'onProgress'>> {
   refuseOverwritingInputs([{ what: '-o', path: o.output }], [{ what: 'the input', path: input }]);
-  return frozen({ input, output: o.output, textColumn: o.textColumn, synonymP: o.synonymP, insertP: o.insertP, maxChanges: o.maxChanges, seed });
+  return frozen({ input, output: o.output, textColumn: o.textColumn, synonymP: o.synonymP, insertP: o.insertP, maxChanges: o.maxChanges, seed, workers: o.workers });
 }
 
 /** `compactlm augment`: adds `augmented_text` (WordNet synonym replacement, then synonym insertion). */
@@ -46,6 +48,7 @@ export function registerAugment(program: Command): void {
       );
       if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     });
+  addWorkersOption(cmd);
   example(
     cmd,
     'compactlm augment data/clean.csv -o data/augmented.csv --text-column cleaned_text --synonym-p 0.1 --insert-p 0.1 --seed 7',

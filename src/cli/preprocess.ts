@@ -6,12 +6,14 @@ import { log } from '../util/log.js';
 import { progress } from '../util/progress.js';
 import { DEFAULT_TEXT_COLUMN } from './defaults.js';
 import { choice, example, frozen, nonEmpty, refuseOverwritingInputs } from './options.js';
+import { addWorkersOption } from './workers-option.js';
 
 interface Flags {
   output?: string;
   textColumn: string;
   recipe: string;
   skipBadRows: boolean;
+  workers: number;
   json: boolean;
 }
 
@@ -25,7 +27,7 @@ export function defaultCleanOutput(input: string): string {
 export function preprocessSettings(input: string, o: Flags): Readonly<Omit<PreprocessOptions, 'onBadRow' | 'onProgress'>> {
   const output = o.output ?? defaultCleanOutput(input);
   refuseOverwritingInputs([{ what: o.output === undefined ? 'the default output' : '-o', path: output }], [{ what: 'the input', path: input }]);
-  return frozen({ input, output, textColumn: o.textColumn, recipe: o.recipe, skipBadRows: o.skipBadRows });
+  return frozen({ input, output, textColumn: o.textColumn, recipe: o.recipe, skipBadRows: o.skipBadRows, workers: o.workers });
 }
 
 /** `compactlm preprocess`: clean a text column into `cleaned_text`, streaming, keeping every other column. */
@@ -72,6 +74,7 @@ Rows whose text is empty after cleaning are dropped and counted. The input is ne
         bar.stop();
       }
     });
+  addWorkersOption(cmd);
   example(
     cmd,
     'compactlm preprocess raw.csv                                                  # → raw.clean.csv',

@@ -5,12 +5,14 @@ import { splitCsv, type SplitOptions } from '../data/split.js';
 import { log } from '../util/log.js';
 import { progress } from '../util/progress.js';
 import { addDeprecatedAlias, example, frozen, globals, int, nonEmpty, preferAlias, refuseOverwritingInputs, usageError } from './options.js';
+import { addWorkersOption } from './workers-option.js';
 
 interface Flags {
   out?: string;
   outDir?: string;
   ratios: string;
   stratify?: string;
+  workers: number;
   json: boolean;
 }
 
@@ -37,7 +39,7 @@ export function splitSettings(input: string, o: Flags, command: Command, seed: n
   const outDir = preferAlias<string | undefined>(command, 'out', 'outDir', '--out', '--out-dir');
   if (outDir === undefined) throw usageError('split: where to? pass --out <dir> (the folder for train.csv, val.csv, test.csv and split.json)');
   refuseOverwritingInputs(SPLIT_OUTPUTS.map((f) => ({ what: '--out', path: join(outDir, f) })), [{ what: 'the input', path: input }]);
-  return frozen({ input, outDir, ratios: o.ratios, seed, ...(o.stratify !== undefined ? { stratify: o.stratify } : {}) });
+  return frozen({ input, outDir, ratios: o.ratios, seed, workers: o.workers, ...(o.stratify !== undefined ? { stratify: o.stratify } : {}) });
 }
 
 /** `compactlm split`: train/val/test CSVs with exact, seeded, optionally stratified counts. */
@@ -80,6 +82,7 @@ Nothing is written to --out unless all four files are complete; the input is nev
         bar.stop();
       }
     });
+  addWorkersOption(cmd);
   example(
     cmd,
     'compactlm split reviews.clean.csv --out data/ --ratios 0.8,0.1,0.1 --seed 7 --stratify label',

@@ -1,6 +1,8 @@
 import { Rng } from '../util/rng.js';
+import { defaultWorkers } from './chunk-pool.js';
 import { mapCsv } from './csv.js';
 import { englishStopwords } from './stopwords.js';
+import type { TextTransform } from './text-transform.js';
 import { wordnet, wordnetLoaded, type WordNet } from './wordnet.js';
 
 /**
@@ -156,11 +158,31 @@ export function rowRng(seed: number, row: number): Rng {
   return new Rng((key ^ Math.imul(row, 0x9e3779b1)) >>> 0);
 }
 
+/** augment's row: `augmented_text` for every row, drawn with the row's own generator; counts what changed. */
+export function augmentTransform(opts: AugmentOptions, seed: number): TextTransform {
+  const augmenter = new Augmenter(opts);
+  let rowsChanged = 0;
+  let wordsReplaced = 0;
+  let wordsInserted = 0;
+  return {
+    map: (text, row) => {
+      const r = augmenter.augment(text, rowRng(seed, row));
+      wordsReplaced += r.replaced;
+      wordsInserted += r.inserted;
+      if (r.replaced + r.inserted > 0) rowsChanged++;
+      return r.text;
+    },
+    counts: () => ({ rowsChanged, wordsReplaced, wordsInserted, wordnetLoadMs: wordnetLoaded()?.loadMs ?? 0 }),
+  };
+}
+
 export interface AugmentCsvOptions extends AugmentOptions {
   input: string;
   output: string;
   textColumn: string;
   seed: number;
+  /** Worker threads that augment chunks of rows in parallel (default: one per core); 1 augments in this thread. */
+  workers?: number;
   onProgress?: (rows: number, bytes: number, size: number) => void;
 }
 
@@ -179,33 +201,29 @@ export interface AugmentSummary {
 
 /** Streams `input` to `output` (atomically), keeping every column and adding `augmented_text`. */
 export async function augmentCsv(opts: AugmentCsvOptions): Promise<AugmentSummary> {
-  const augmenter = new Augmenter(opts);
-  let rowsChanged = 0;
-  let wordsReplaced = 0;
-  let wordsInserted = 0;
+  const options: AugmentOptions = { synonymP: opts.synonymP, insertP: opts.insertP, ...(opts.maxChanges !== undefined ? { maxChanges: opts.maxChanges } : {}) };
+  const transform = augmentTransform(options, opts.seed);
   const summary = await mapCsv({
     input: opts.input,
     output: opts.output,
     requireColumns: [opts.textColumn],
     addColumns: ['augmented_text'],
     onProgress: opts.onProgress,
-    map: ({ record, row }) => {
-      const r = augmenter.augment(record[opts.textColumn] ?? '', rowRng(opts.seed, row));
-      wordsReplaced += r.replaced;
-      wordsInserted += r.inserted;
-      if (r.replaced + r.inserted > 0) rowsChanged++;
-      return { augmented_text: r.text };
-    },
+    map: ({ record, row }) => ({ augmented_text: transform.map(record[opts.textColumn] ?? '', row) ?? '' }),
+    parallel: { workers: opts.workers ?? defaultWorkers(), textColumn: opts.textColumn, job: { kind: 'augment', ...options, seed: opts.seed } },
   });
+  // One set of counters per worker thread, or this thread's: the counts add up, WordNet loads in parallel.
+  const counts = summary.counts ?? [transform.counts()];
+  const total = (key: string) => counts.reduce((s, c) => s + (c[key] ?? 0), 0);
   return {
     input: opts.input,
     output: opts.output,
     rows: summary.rowsIn,
-    rowsChanged,
-    wordsReplaced,
-    wordsInserted,
+    rowsChanged: total('rowsChanged'),
+    wordsReplaced: total('wordsReplaced'),
+    wordsInserted: total('wordsInserted'),
     seconds: summary.seconds,
     rowsPerSec: summary.rowsIn / Math.max(summary.seconds, 1e-9),
-    wordnetLoadMs: wordnetLoaded()?.loadMs ?? 0,
+    wordnetLoadMs: Math.max(0, ...counts.map((c) => c.wordnetLoadMs ?? 0)),
   };
 }

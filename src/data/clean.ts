@@ -1,6 +1,8 @@
 import { UserError } from '../util/errors.js';
+import { defaultWorkers } from './chunk-pool.js';
 import { mapCsv, type CsvRow, type MapCsvSummary } from './csv.js';
 import { englishStopwords } from './stopwords.js';
+import type { TextTransform } from './text-transform.js';
 
 /**
  * Text cleaning recipes and the `preprocess` step: stream a CSV, keep every column, add `cleaned_text`.
@@ -73,6 +75,18 @@ export function recipe(name: string): (text: string) => string {
   return RECIPES[name as RecipeName];
 }
 
+/** preprocess's row: `cleaned_text`, or the row dropped when nothing is left of its text. */
+export function cleanTransform(recipeName: string): TextTransform {
+  const clean = recipe(recipeName);
+  return {
+    map: (text) => {
+      const cleaned = clean(text);
+      return cleaned === '' ? null : cleaned;
+    },
+    counts: () => ({}),
+  };
+}
+
 export interface PreprocessOptions {
   input: string;
   output: string;
@@ -80,6 +94,8 @@ export interface PreprocessOptions {
   recipe: string;
   /** Skip rows with the wrong number of fields (each reported to onBadRow) instead of failing. */
   skipBadRows?: boolean;
+  /** Worker threads that clean chunks of rows in parallel (default: one per core); 1 cleans in this thread. */
+  workers?: number;
   onBadRow?: (message: string) => void;
   onProgress?: (rowsIn: number, bytes: number, size: number) => void;
 }
@@ -101,7 +117,7 @@ export interface PreprocessSummary extends MapCsvSummary {
  * dropped and counted; the output appears only if the whole file succeeded.
  */
 export async function preprocessCsv(opts: PreprocessOptions): Promise<PreprocessSummary> {
-  const clean = recipe(opts.recipe);
+  const transform = cleanTransform(opts.recipe);
   let skipped = 0;
   const onBadRow = opts.skipBadRows
     ? (err: Error) => {
@@ -109,7 +125,7 @@ export async function preprocessCsv(opts: PreprocessOptions): Promise<Preprocess
         opts.onBadRow?.(err.message);
       }
     : undefined;
-  const summary = await mapCsv({
+  const { counts: _perWorker, ...summary } = await mapCsv({
     input: opts.input,
     output: opts.output,
     requireColumns: [opts.textColumn],
@@ -117,9 +133,10 @@ export async function preprocessCsv(opts: PreprocessOptions): Promise<Preprocess
     onBadRow,
     onProgress: opts.onProgress,
     map: (row: CsvRow) => {
-      const cleaned = clean(row.record[opts.textColumn] ?? '');
-      return cleaned === '' ? null : { cleaned_text: cleaned };
+      const cleaned = transform.map(row.record[opts.textColumn] ?? '', row.row);
+      return cleaned === null ? null : { cleaned_text: cleaned };
     },
+    parallel: { workers: opts.workers ?? defaultWorkers(), textColumn: opts.textColumn, job: { kind: 'clean', recipe: opts.recipe } },
   });
   return {
     input: opts.input,

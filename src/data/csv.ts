@@ -1,11 +1,15 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, promises as fsp, statSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { stringify, type Stringifier } from 'csv-stringify';
 import { tempPath } from '../util/atomic.js';
 import { atLine, fsError, UserError } from '../util/errors.js';
+import { runChunks, type ChunkJob } from './chunk-pool.js';
+import { readCsvChunks } from './csv-chunks.js';
+import { formatCsvRow } from './csv-format.js';
+import type { TextJob } from './text-transform.js';
 
 /**
  * Streaming CSV in and out, shared by every data command: strict UTF-8, BOM and CRLF handled, quoted fields with
@@ -27,6 +31,8 @@ export interface CsvReader {
   /** Bytes of the input consumed so far (for progress and MB/s). */
   bytesRead(): number;
   size: number;
+  /** Stops reading (the rows were not, or not all, consumed). */
+  close(): void;
 }
 
 export interface ReadCsvOptions {
@@ -246,7 +252,7 @@ export async function readCsv(file: string, opts: ReadCsvOptions = {}): Promise<
       close(); // also when the consumer stops early or fails: no open file left behind
     }
   }
-  return { header: columns, rows: rows(), bytesRead: () => utf8.bytes, size };
+  return { header: columns, rows: rows(), bytesRead: () => utf8.bytes, size, close };
 }
 
 function checkHeader(file: string, header: string[], required: string[]): void {
@@ -267,7 +273,8 @@ function checkHeader(file: string, header: string[], required: string[]): void {
  * whole output appears or none of it.
  */
 export class CsvWriter {
-  private stringifier: Stringifier;
+  /** Where rows go: csv-stringify (write), or the file itself for rows formatted elsewhere (writeFormatted). */
+  private sink: Writable;
   private out: WriteStream;
   private tmp: string;
   private finished: Promise<void>;
@@ -276,11 +283,19 @@ export class CsvWriter {
   private wake: (() => void) | undefined;
   rows = 0;
 
-  constructor(readonly path: string, readonly columns: string[]) {
+  /** `preformatted`: rows come as text from formatCsvRow (writeFormatted), the same bytes csv-stringify writes. */
+  constructor(readonly path: string, readonly columns: string[], readonly preformatted = false) {
     this.tmp = tempPath(path);
     this.out = createWriteStream(this.tmp);
-    this.stringifier = stringify({ header: true, columns, record_delimiter: '\n' });
-    this.stringifier.pipe(this.out);
+    let stringifier: Stringifier | undefined;
+    if (preformatted) {
+      this.sink = this.out;
+      this.out.write(formatCsvRow(columns));
+    } else {
+      stringifier = stringify({ header: true, columns, record_delimiter: '\n' });
+      stringifier.pipe(this.out);
+      this.sink = stringifier;
+    }
     this.finished = new Promise((resolve, reject) => {
       const fail = (e: Error) => {
         this.failure ??= e;
@@ -292,24 +307,36 @@ export class CsvWriter {
         const worded = fsError(e, path, 'write');
         fail(worded instanceof UserError ? worded : new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`));
       });
-      this.stringifier.on('error', fail);
+      stringifier?.on('error', fail);
     });
     this.finished.catch(() => {}); // surfaced by write/commit
   }
 
   async write(record: Record<string, string | number>): Promise<void> {
-    if (this.failure) throw this.failure;
+    if (this.preformatted) throw new Error('CsvWriter.write on a preformatted writer: use writeFormatted');
     this.rows++;
-    if (!this.stringifier.write(record)) {
+    await this.push(record);
+  }
+
+  /** `rows` rows formatted by formatCsvRow, in one string or its UTF-8 bytes. */
+  async writeFormatted(text: string | Uint8Array, rows: number): Promise<void> {
+    if (!this.preformatted) throw new Error('CsvWriter.writeFormatted on a csv-stringify writer: use write');
+    this.rows += rows;
+    if (text.length > 0) await this.push(text);
+  }
+
+  private async push(chunk: unknown): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (!this.sink.write(chunk)) {
       // One listener per wait, removed when it fires: nothing accumulates over millions of rows.
       await new Promise<void>((resolve) => {
         const wake = () => {
-          this.stringifier.off('drain', wake);
+          this.sink.off('drain', wake);
           this.wake = undefined;
           resolve();
         };
         this.wake = wake;
-        this.stringifier.on('drain', wake);
+        this.sink.on('drain', wake);
       });
       if (this.failure) throw this.failure;
     }
@@ -317,7 +344,7 @@ export class CsvWriter {
 
   /** Flushes and closes the temporary file without renaming it (to commit several outputs together). */
   async finish(): Promise<void> {
-    this.stringifier.end();
+    this.sink.end();
     await this.finished;
   }
 
@@ -332,7 +359,7 @@ export class CsvWriter {
   }
 
   async abort(): Promise<void> {
-    this.stringifier.destroy();
+    if (this.sink !== this.out) this.sink.destroy();
     // The file may still be opening: remove it only after the stream has closed, or the open would recreate it.
     if (!this.out.closed) {
       const closed = once(this.out, 'close').catch(() => {});
@@ -369,13 +396,11 @@ export interface MapCsvSummary {
   dropped: number;
   seconds: number;
   mbPerSec: number;
+  /** With worker threads: each worker's final counters (TextTransform.counts). */
+  counts?: Record<string, number>[];
 }
 
-/**
- * The shape of preprocess and augment: stream `input`, keep every column, add (or overwrite) `addColumns`
- * from `map`, drop rows for which `map` returns null, write `output` atomically.
- */
-export async function mapCsv(opts: {
+export interface MapCsvOptions {
   input: string;
   output: string;
   requireColumns: string[];
@@ -385,13 +410,34 @@ export async function mapCsv(opts: {
   onBadRow?: (error: UserError) => void;
   map: (row: CsvRow) => Record<string, string> | null | Promise<Record<string, string> | null>;
   onProgress?: (rowsIn: number, bytes: number, size: number) => void;
-}): Promise<MapCsvSummary> {
+  /**
+   * The same work as `map`, as a job for worker threads: the text of `textColumn` becomes the one added column.
+   * With workers > 1 the file is cut into chunks that the workers transform in parallel; the output is the
+   * same as map's, byte for byte.
+   */
+  parallel?: { workers: number; textColumn: string; job: TextJob };
+}
+
+/**
+ * The shape of preprocess and augment: stream `input`, keep every column, add (or overwrite) `addColumns`
+ * from `map`, drop rows for which `map` returns null, write `output` atomically.
+ */
+export async function mapCsv(opts: MapCsvOptions): Promise<MapCsvSummary> {
   const started = process.hrtime.bigint();
   await checkOutputFile(opts.output);
+  let reported = 0;
+  if (opts.parallel && opts.parallel.workers > 1 && opts.addColumns.length === 1) {
+    const chunked = await mapCsvInChunks(opts, opts.parallel, started);
+    if ('summary' in chunked) return chunked.summary;
+    reported = chunked.reported;
+  }
+  // One thread (or a file the chunks do not cover): bad rows a chunked attempt already reported are not repeated.
+  let seen = 0;
+  const onBadRow = opts.onBadRow && ((e: UserError) => seen++ >= reported && opts.onBadRow!(e));
   const reader = await readCsv(opts.input, {
     requireColumns: opts.requireColumns,
     maxRecordBytes: opts.maxRecordBytes,
-    onBadRow: opts.onBadRow,
+    onBadRow,
   });
   const columns = [...reader.header, ...opts.addColumns.filter((c) => !reader.header.includes(c))];
   const writer = new CsvWriter(opts.output, columns);
@@ -408,13 +454,65 @@ export async function mapCsv(opts: {
     await writer.abort();
     throw e;
   }
+  return summarize(reader.size, rowsIn, writer.rows, started);
+}
+
+function summarize(bytes: number, rowsIn: number, rowsOut: number, started: bigint): MapCsvSummary {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return {
-    bytes: reader.size,
-    rowsIn,
-    rowsOut: writer.rows,
-    dropped: rowsIn - writer.rows,
-    seconds,
-    mbPerSec: reader.size / 1e6 / Math.max(seconds, 1e-9),
+  return { bytes, rowsIn, rowsOut, dropped: rowsIn - rowsOut, seconds, mbPerSec: bytes / 1e6 / Math.max(seconds, 1e-9) };
+}
+
+/**
+ * mapCsv on worker threads. The header and the first row are read by readCsv first, so every error there is
+ * worded as always. A chunk a worker cannot take (a bad row, something outside the common case) ends the attempt:
+ * the partial output is removed and mapCsv runs in one thread, which reports the error (`reported`: the bad rows
+ * already reported, in order).
+ */
+async function mapCsvInChunks(
+  opts: MapCsvOptions,
+  parallel: NonNullable<MapCsvOptions['parallel']>,
+  started: bigint,
+): Promise<{ summary: MapCsvSummary } | { reported: number }> {
+  const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  const probe = await readCsv(opts.input, { requireColumns: opts.requireColumns, maxRecordBytes, onBadRow: opts.onBadRow && (() => {}) });
+  probe.close();
+  const { header, size } = probe;
+  const chunks = await readCsvChunks(opts.input, maxRecordBytes);
+  if (chunks === null) return { reported: 0 };
+  const columns = [...header, ...opts.addColumns.filter((c) => !header.includes(c))];
+  const job: ChunkJob = {
+    kind: 'map',
+    rd: chunks.rd,
+    maxRecordBytes,
+    columns: header.length,
+    text: parallel.job,
+    textIndex: header.indexOf(parallel.textColumn),
+    outIndex: columns.indexOf(opts.addColumns[0]),
+    skipBadRows: opts.onBadRow !== undefined,
   };
+  const writer = new CsvWriter(opts.output, columns, true);
+  const counts: Record<string, number>[] = [];
+  let rowsIn = 0;
+  let reported = 0;
+  try {
+    const done = await runChunks(job, parallel.workers, chunks.chunks, async (reply) => {
+      for (const [line, fields] of reply.badRows!) {
+        opts.onBadRow!(atLine(opts.input, line, `ragged row: ${fields} fields, but the header has ${header.length}`));
+        reported++;
+      }
+      await writer.writeFormatted(reply.out!, reply.rowsOut!);
+      rowsIn += reply.rowsIn!;
+      counts[reply.id % parallel.workers] = reply.counts!;
+      opts.onProgress?.(rowsIn, chunks.bytesRead(), size);
+    });
+    if (!done) {
+      await writer.abort();
+      return { reported };
+    }
+    await writer.commit();
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+  return { summary: { ...summarize(size, rowsIn, writer.rows, started), counts: counts.filter((c) => c !== undefined) } };
 }

@@ -2,8 +2,11 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { CsvWriter, readCsv, type CsvReader } from './csv.js';
 import { tempPath } from '../util/atomic.js';
+import { defaultWorkers, runChunks, type ChunkJob, type ChunkReply } from './chunk-pool.js';
+import { readCsvChunks, type CsvChunk } from './csv-chunks.js';
+import type { RecordDelimiter } from './csv-records.js';
+import { CsvWriter, DEFAULT_MAX_RECORD_BYTES, readCsv, type CsvReader } from './csv.js';
 
 /**
  * Train/val/test split with exact counts, reproducible from a seed, optionally stratified by a column, for
@@ -214,6 +217,8 @@ export interface SplitOptions {
   ratios: string;
   seed: number;
   stratify?: string;
+  /** Worker threads that parse chunks of rows in parallel (default: one per core); 1 reads in this thread. */
+  workers?: number;
   onProgress?: (pass: 1 | 2, bytes: number, size: number) => void;
 }
 
@@ -240,25 +245,44 @@ export async function splitCsv(opts: SplitOptions): Promise<SplitSummary> {
   const requireColumns = opts.stratify !== undefined ? [opts.stratify] : [];
 
   // Pass 1: count rows, and the class of each row when stratified.
+  const workers = opts.workers ?? defaultWorkers();
   const first = await readCsv(opts.input, { requireColumns });
-  const classIds = new Map<string, number>();
-  const classOf = new ClassIds();
-  const classCounts: number[] = [];
+  let classIds = new Map<string, number>();
+  let classOf = new ClassIds();
+  let classCounts: number[] = [];
   let n = 0;
-  for await (const { record } of first.rows) {
+  const count = (label: string | undefined) => {
     n++;
-    if (opts.stratify !== undefined) {
-      const label = record[opts.stratify];
-      let id = classIds.get(label);
-      if (id === undefined) {
-        id = classIds.size;
-        classIds.set(label, id);
-        classCounts.push(0);
-      }
-      classCounts[id]++;
-      classOf.push(id);
+    if (label === undefined) return;
+    let id = classIds.get(label);
+    if (id === undefined) {
+      id = classIds.size;
+      classIds.set(label, id);
+      classCounts.push(0);
     }
-    if (opts.onProgress && n % 4096 === 0) opts.onProgress(1, first.bytesRead(), first.size);
+    classCounts[id]++;
+    classOf.push(id);
+  };
+  let counted = false;
+  if (workers > 1) {
+    first.close();
+    const column = opts.stratify !== undefined ? first.header.indexOf(opts.stratify) : -1;
+    counted = await inChunks(opts.input, workers, (rd) => ({ kind: 'column', rd, maxRecordBytes: DEFAULT_MAX_RECORD_BYTES, columns: first.header.length, index: column }), (reply, bytes) => {
+      if (column < 0) for (let i = 0; i < reply.records; i++) count(undefined);
+      else for (const label of reply.values!) count(label);
+      opts.onProgress?.(1, bytes, first.size);
+    });
+    if (!counted) {
+      // not the common case: count again in this thread, which words any error
+      [classIds, classOf, classCounts, n] = [new Map(), new ClassIds(), [], 0];
+    }
+  }
+  if (!counted) {
+    const reader = workers > 1 ? await readCsv(opts.input, { requireColumns }) : first;
+    for await (const { record } of reader.rows) {
+      count(opts.stratify !== undefined ? record[opts.stratify] : undefined);
+      if (opts.onProgress && n % 4096 === 0) opts.onProgress(1, reader.bytesRead(), reader.size);
+    }
   }
 
   // Plan: exact counts per part (and per class), then one part id per row.
@@ -283,8 +307,18 @@ export async function splitCsv(opts: SplitOptions): Promise<SplitSummary> {
   const jsonPath = join(opts.outDir, 'split.json');
   try {
     const second = await readCsv(opts.input, { requireColumns });
-    for (const p of PARTS) writers.push(new CsvWriter(join(opts.outDir, `${p}.csv`), second.header));
-    await writeParts(second, writers, parts, opts);
+    let written = false;
+    if (workers > 1) {
+      second.close();
+      for (const p of PARTS) writers.push(new CsvWriter(join(opts.outDir, `${p}.csv`), second.header, true));
+      written = await writePartsInChunks(opts.input, workers, second.header.length, writers, parts, (bytes) => opts.onProgress?.(2, bytes, second.size));
+      if (!written) await Promise.all(writers.splice(0).map((w) => w.abort()));
+    }
+    if (!written) {
+      const reader = workers > 1 ? await readCsv(opts.input, { requireColumns }) : second;
+      for (const p of PARTS) writers.push(new CsvWriter(join(opts.outDir, `${p}.csv`), reader.header));
+      await writeParts(reader, writers, parts, opts);
+    }
     await Promise.all(writers.map((w) => w.finish()));
     await fsp.writeFile(tempPath(jsonPath), `${JSON.stringify(summary, null, 2)}\n`);
     for (const w of writers) await w.commit();
@@ -307,6 +341,59 @@ async function writeParts(reader: CsvReader, writers: CsvWriter[], parts: Uint8A
     if (opts.onProgress && i % 4096 === 0) opts.onProgress(2, reader.bytesRead(), reader.size);
   }
   if (i !== parts.length) throw new UserError(`${opts.input}: the file changed while it was being split`);
+}
+
+/**
+ * Runs a chunk job over the data rows of `input` on worker threads (see chunk-pool.ts); `take` gets each reply
+ * with its chunk's record count, in order. False where the chunks do not apply or a worker could not take one.
+ */
+async function inChunks(
+  input: string,
+  workers: number,
+  job: (rd: RecordDelimiter) => ChunkJob,
+  take: (reply: ChunkReply & { records: number }, bytesRead: number) => Promise<void> | void,
+  parts?: Uint8Array,
+): Promise<boolean> {
+  const chunks = await readCsvChunks(input, DEFAULT_MAX_RECORD_BYTES);
+  if (chunks === null) return false;
+  // a copy of the chunk's part ids: a view would send the whole array with every chunk
+  const slice = parts && ((chunk: CsvChunk) => ({ parts: parts.slice(chunk.firstRow - 1, chunk.firstRow - 1 + chunk.records) }));
+  const total = parts?.length;
+  let rows = 0;
+  const ok = await runChunks(
+    job(chunks.rd),
+    workers,
+    chunks.chunks,
+    async (reply, chunk) => {
+      rows += chunk.records;
+      // the file grew since pass 1: more rows than part ids (the one-thread pass says so, at its line)
+      if (total !== undefined && rows > total) throw new ChangedFile();
+      await take({ ...reply, records: chunk.records }, chunks.bytesRead());
+    },
+    slice,
+  ).catch((e) => {
+    if (e instanceof ChangedFile) return false;
+    throw e;
+  });
+  return ok && (total === undefined || rows === total);
+}
+
+class ChangedFile extends Error {}
+
+/** Pass 2 on worker threads: each worker formats its rows into the part they were drawn for. */
+async function writePartsInChunks(input: string, workers: number, columns: number, writers: CsvWriter[], parts: Uint8Array, onProgress: (bytes: number) => void): Promise<boolean> {
+  return inChunks(
+    input,
+    workers,
+    (rd) => ({ kind: 'route', rd, maxRecordBytes: DEFAULT_MAX_RECORD_BYTES, columns, outputs: writers.length }),
+    async (reply, bytes) => {
+      const texts = reply.outs!;
+      const rows = reply.rowsPerOutput!;
+      for (let p = 0; p < writers.length; p++) await writers[p].writeFormatted(texts[p], rows[p]);
+      onProgress(bytes);
+    },
+    parts,
+  );
 }
 
 /** Creates the output folder if needed; returns true if it did (so a failed run can remove it again). */
