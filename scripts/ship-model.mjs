@@ -134,12 +134,12 @@ ${distillReport ? `Distilled from ${distillReport.teacher_source} (temperature $
 | time | ${training.train_hours} h wall-clock of training steps on 2 shared cores (up to ${(2 * training.train_hours).toFixed(1)} CPU-hours: nice'd, other work running, the CPU time itself was not recorded), ${training.tokens_per_s.toLocaleString('en')} tokens/s |
 | seed | ${training.seed} |
 ${previous ? `
-This run continued an earlier one (\`--init\`, fresh optimizer); both stages:
+This run continued earlier ones (\`--init\`, a fresh optimizer each time); all ${training.stages.length} stages:
 
-| stage | steps | batch | tokens | peak lr | warmup | dropout | hours | tokens/s |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|
-${training.stages.map((st, i) => `| ${i + 1} | ${st.steps.toLocaleString('en')} | ${st.tokens / st.steps / st.seq_len} × ${st.seq_len} | ${(st.tokens / 1e6).toFixed(1)} M | ${st.lr} | ${st.warmup} | ${st.dropout} | ${st.train_hours} | ${st.tokens_per_s.toLocaleString('en')} |`).join('\n')}
-| all | ${training.stages.reduce((n, st) => n + st.steps, 0).toLocaleString('en')} | | ${(training.total_tokens / 1e6).toFixed(1)} M | | | | ${training.total_train_hours} | |
+| stage | steps | batch | tokens | peak lr | warmup | dropout | seed | hours | tokens/s |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${training.stages.map((st, i) => `| ${i + 1} | ${st.steps.toLocaleString('en')} | ${st.tokens / st.steps / st.seq_len} × ${st.seq_len} | ${(st.tokens / 1e6).toFixed(1)} M | ${st.lr} | ${st.warmup} | ${st.dropout} | ${st.seed} | ${st.train_hours} | ${st.tokens_per_s.toLocaleString('en')} |`).join('\n')}
+| all | ${training.stages.reduce((n, st) => n + st.steps, 0).toLocaleString('en')} | | ${(training.total_tokens / 1e6).toFixed(1)} M | | | | | ${training.total_train_hours} | |
 ` : ''}${o.notes ? `\n${o.notes}\n` : ''}
 Reproduce:
 \`\`\`
