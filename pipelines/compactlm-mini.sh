@@ -52,5 +52,6 @@ run4() {
     --warmup 200 --schedule linear --dropout 0 --eval-every 500 --save-every 100 --seed 44 "$@"
 }
 run4 --steps 3000
+run4 --steps 4000 --resume
 node scripts/ship-model.mjs --run $R/compactlm-mini-stage4 --name compactlm-mini --heldout $R/corpus/val.csv \
   --previous $R/compactlm-mini-stage3-fp16/eval.json --command "sh pipelines/compactlm-mini.sh"
