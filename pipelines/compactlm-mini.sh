@@ -1,5 +1,6 @@
 #!/bin/sh
-# Reproduces models/compactlm-mini exactly (same bytes: resumed runs are exact), in four stages:
+# Reproduces models/compactlm-mini exactly on the same corpus build (same bytes: resumed runs are exact), in four
+# stages:
 # 1. from scratch, B32 T128, lr 1e-3, dropout 0.1, 3,000 steps ($R/compactlm-mini; compactlm-tiny is distilled
 #    from this run and compactlm-mini-sentiment fine-tuned from its float16 copy, $R/compactlm-mini-stage1);
 # 2. that float16 copy pretrained further (--init, fresh AdamW): lr 5e-4, 200 warm-up steps, linear decay, dropout
@@ -27,31 +28,27 @@ run --steps 3600 --stop-after 800 --resume
 run --steps 3000 --resume
 node scripts/ship-model.mjs --run $R/compactlm-mini --name compactlm-mini --heldout $R/corpus/val.csv --command "sh pipelines/compactlm-mini.sh" \
   --out $R/compactlm-mini-stage1
-run2() {
-  compactlm pretrain --train $R/corpus/shards-train --val $R/corpus/shards-val --out $R/compactlm-mini-stage2 \
-    --init $R/compactlm-mini-stage1 --batch-size 16 --grad-accum 2 --workers 2 --seq-len 128 --lr 0.0005 --warmup 200 \
-    --schedule linear --dropout 0 --eval-every 500 --save-every 100 --seed 42 "$@"
+# Stages 2-4 share one recipe: `further OUT INIT SEED [flags]` pretrains the float16 copy $R/INIT further into $R/OUT.
+further() {
+  out=$1 init=$2 seed=$3
+  shift 3
+  compactlm pretrain --train $R/corpus/shards-train --val $R/corpus/shards-val --out $R/$out --init $R/$init \
+    --batch-size 16 --grad-accum 2 --workers 2 --seq-len 128 --lr 0.0005 --warmup 200 --schedule linear --dropout 0 \
+    --eval-every 500 --save-every 100 --seed $seed "$@"
 }
-run2 --steps 7000 --stop-after 300
-run2 --steps 4600 --stop-after 900 --resume
-run2 --steps 3600 --resume
-node scripts/ship-model.mjs --run $R/compactlm-mini-stage2 --name compactlm-mini --heldout $R/corpus/val.csv \
-  --previous $R/compactlm-mini-stage1/eval.json --command "sh pipelines/compactlm-mini.sh" --out $R/compactlm-mini-stage2-fp16
-run3() {
-  compactlm pretrain --train $R/corpus/shards-train --val $R/corpus/shards-val --out $R/compactlm-mini-stage3 \
-    --init $R/compactlm-mini-stage2-fp16 --batch-size 16 --grad-accum 2 --workers 2 --seq-len 128 --lr 0.0005 \
-    --warmup 200 --schedule linear --dropout 0 --eval-every 500 --save-every 100 --seed 43 "$@"
+ship() {
+  run=$1 previous=$2
+  shift 2
+  node scripts/ship-model.mjs --run $R/$run --name compactlm-mini --heldout $R/corpus/val.csv \
+    --previous $R/$previous/eval.json --command "sh pipelines/compactlm-mini.sh" "$@"
 }
-run3 --steps 3000 --stop-after 1200
-run3 --steps 3600 --resume
-node scripts/ship-model.mjs --run $R/compactlm-mini-stage3 --name compactlm-mini --heldout $R/corpus/val.csv \
-  --previous $R/compactlm-mini-stage2-fp16/eval.json --command "sh pipelines/compactlm-mini.sh" --out $R/compactlm-mini-stage3-fp16
-run4() {
-  compactlm pretrain --train $R/corpus/shards-train --val $R/corpus/shards-val --out $R/compactlm-mini-stage4 \
-    --init $R/compactlm-mini-stage3-fp16 --batch-size 16 --grad-accum 2 --workers 2 --seq-len 128 --lr 0.0005 \
-    --warmup 200 --schedule linear --dropout 0 --eval-every 500 --save-every 100 --seed 44 "$@"
-}
-run4 --steps 3000
-run4 --steps 4000 --resume
-node scripts/ship-model.mjs --run $R/compactlm-mini-stage4 --name compactlm-mini --heldout $R/corpus/val.csv \
-  --previous $R/compactlm-mini-stage3-fp16/eval.json --command "sh pipelines/compactlm-mini.sh"
+further compactlm-mini-stage2 compactlm-mini-stage1 42 --steps 7000 --stop-after 300
+further compactlm-mini-stage2 compactlm-mini-stage1 42 --steps 4600 --stop-after 900 --resume
+further compactlm-mini-stage2 compactlm-mini-stage1 42 --steps 3600 --resume
+ship compactlm-mini-stage2 compactlm-mini-stage1 --out $R/compactlm-mini-stage2-fp16
+further compactlm-mini-stage3 compactlm-mini-stage2-fp16 43 --steps 3000 --stop-after 1200
+further compactlm-mini-stage3 compactlm-mini-stage2-fp16 43 --steps 3600 --resume
+ship compactlm-mini-stage3 compactlm-mini-stage2-fp16 --out $R/compactlm-mini-stage3-fp16
+further compactlm-mini-stage4 compactlm-mini-stage3-fp16 44 --steps 3000
+further compactlm-mini-stage4 compactlm-mini-stage3-fp16 44 --steps 4000 --resume
+ship compactlm-mini-stage4 compactlm-mini-stage3-fp16
