@@ -15,8 +15,12 @@
  *    in the int8 table, then Cast and Mul by the looked-up rows' scales.
  *
  * Weights are quantized SYMMETRICALLY PER OUTPUT CHANNEL: one float32 scale per output feature of a Linear (per
- * row of an HF [out, in] weight) and per row of an embedding table, scale = max|w|/127, q = round(w/scale) in
- * [−127, 127], zero point 0 (omitted). So |w − q·scale| ≤ scale/2 for every element. The tied MLM decoder and the
+ * row of an HF [out, in] weight) and per row of an embedding table, scale = max|w|/63, q = round(w/scale) in
+ * [−63, 63], zero point 0 (omitted). So |w − q·scale| ≤ scale/2 for every element. Seven bits, not eight (ORT's
+ * `reduce_range`, as transformers.js's own conversions use): on x86 CPUs without VNNI, ORT's uint8 × int8 kernel
+ * sums pairs of products in saturating 16-bit lanes (VPMADDUBSW), and 255·127·2 overflows them; 255·63·2 does not.
+ * With full-range weights an AVX2-only CPU gave 2.5× the analytic error bound (test/unit/export/quantize.test.ts)
+ * while VNNI CPUs did not, so one export behaves the same on every CPU. The tied MLM decoder and the
  * word-embedding lookup share ONE int8 [V, H] table with per-row (= per output token) scales; the decoder reads
  * it through a Transpose of the initializer, which ORT constant-folds when the session loads.
  *
@@ -38,7 +42,10 @@ export interface QuantizedMatrix {
   axis: 0 | 1;
 }
 
-/** Symmetric per-channel int8: scale_c = max|w_c|/127 (float32), q = round(w/scale_c) clamped to ±127. */
+/** Largest |q| of a quantized weight: 7-bit range, see above. */
+export const INT8_WEIGHT_MAX = 63;
+
+/** Symmetric per-channel int8: scale_c = max|w_c|/INT8_WEIGHT_MAX (float32), q = round(w/scale_c) clamped to ±INT8_WEIGHT_MAX. */
 export function quantizeSymmetric(w: Float32Array, rows: number, cols: number, axis: 0 | 1): QuantizedMatrix {
   if (w.length !== rows * cols) throw new Error(`quantizeSymmetric: ${w.length} values for [${rows}, ${cols}]`);
   const channels = axis === 0 ? rows : cols;
@@ -54,7 +61,7 @@ export function quantizeSymmetric(w: Float32Array, rows: number, cols: number, a
   const scale = new Float32Array(channels);
   for (let ch = 0; ch < channels; ch++) {
     if (!Number.isFinite(maxAbs[ch])) throw new Error(`quantizeSymmetric: infinite value in channel ${ch}`);
-    scale[ch] = Math.fround(maxAbs[ch] / 127); // 0 for an all-zero channel (e.g. the [PAD] embedding): q is 0
+    scale[ch] = Math.fround(maxAbs[ch] / INT8_WEIGHT_MAX); // 0 for an all-zero channel (e.g. the [PAD] embedding): q is 0
   }
   const q = new Int8Array(rows * cols);
   for (let r = 0; r < rows; r++) {
@@ -62,7 +69,7 @@ export function quantizeSymmetric(w: Float32Array, rows: number, cols: number, a
       const i = r * cols + c;
       const s = scale[axis === 0 ? r : c];
       const v = s > 0 ? Math.round(w[i] / s) : 0;
-      q[i] = v > 127 ? 127 : v < -127 ? -127 : v;
+      q[i] = v > INT8_WEIGHT_MAX ? INT8_WEIGHT_MAX : v < -INT8_WEIGHT_MAX ? -INT8_WEIGHT_MAX : v;
     }
   }
   return { q, scale, rows, cols, axis };

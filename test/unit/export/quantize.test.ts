@@ -19,7 +19,7 @@ function randn(rng: Rng, n: number, std = 1): Float32Array {
 }
 
 describe('quantizeSymmetric', () => {
-  test.each([[0], [1]] as const)('round trip |x − deq(q(x))| ≤ scale/2, scale = max|x|/127 (channel axis %i)', (axis) => {
+  test.each([[0], [1]] as const)('round trip |x − deq(q(x))| ≤ scale/2, scale = max|x|/63 (7-bit weights; channel axis %i)', (axis) => {
     const rng = new Rng(7);
     const [rows, cols] = [37, 53];
     const w = randn(rng, rows * cols, 0.05);
@@ -37,12 +37,12 @@ describe('quantizeSymmetric', () => {
         const i = axis === 0 ? ch * cols + k : k * cols + ch;
         maxAbs = Math.max(maxAbs, Math.abs(w[i]));
         maxQ = Math.max(maxQ, Math.abs(m.q[i]));
-        expect(Math.abs(m.q[i])).toBeLessThanOrEqual(127);
+        expect(Math.abs(m.q[i])).toBeLessThanOrEqual(63);
         // the bound, with one float32 rounding of the product allowed
         expect(Math.abs(w[i] - deq[i])).toBeLessThanOrEqual(m.scale[ch] / 2 + 6e-8 * Math.abs(w[i]));
       }
-      expect(m.scale[ch]).toBeCloseTo(maxAbs / 127, 7);
-      expect(maxQ).toBe(maxAbs > 0 ? 127 : 0); // the largest element of a channel uses the full range
+      expect(m.scale[ch]).toBeCloseTo(maxAbs / 63, 7);
+      expect(maxQ).toBe(maxAbs > 0 ? 63 : 0); // the largest element of a channel uses the full range
     }
     expect(Array.from(deq.subarray(9 * cols, 10 * cols)).every((x) => x === 0)).toBe(axis === 0);
   });
