@@ -1,5 +1,5 @@
 #!/bin/sh
-# Reproduces models/compactlm-mini exactly on the same corpus build (same bytes: resumed runs are exact), in four
+# Reproduces models/compactlm-mini exactly on the same corpus build (same bytes: resumed runs are exact), in five
 # stages:
 # 1. from scratch, B32 T128, lr 1e-3, dropout 0.1, 3,000 steps ($R/compactlm-mini; compactlm-tiny is distilled
 #    from this run and compactlm-mini-sentiment fine-tuned from its float16 copy, $R/compactlm-mini-stage1);
@@ -8,9 +8,11 @@
 #    before stage 3, is $R/compactlm-mini-stage2-fp16);
 # 3. that copy pretrained further with the same recipe and a new seed (43: a fresh data order and fresh masks),
 #    $R/compactlm-mini-stage3 (its float16 copy: $R/compactlm-mini-stage3-fp16);
-# 4. that copy pretrained further, same recipe, seed 44: $R/compactlm-mini-stage4, shipped as models/compactlm-mini.
-# Stage 4 read a corpus rebuilt on a later machine whose Debian info manuals differed in a few passages (same sizes and
-# card; 3 of the 185 committed held-out sample rows differ), so stages 1-3 and 4 saw very slightly different text.
+# 4. that copy pretrained further, same recipe, seed 44: $R/compactlm-mini-stage4 (float16: $R/compactlm-mini-stage4-fp16);
+# 5. that copy pretrained further, seed 45, at a lower peak learning rate (3e-4, to lose less at the warm restart):
+#    $R/compactlm-mini-stage5, shipped as models/compactlm-mini.
+# Stages 4 and 5 read a corpus rebuilt on a later machine whose Debian info manuals differed in a few passages (same sizes and
+# card; 3 of the 185 committed held-out sample rows differ), so stages 1-3 and 4-5 saw very slightly different text.
 # Each stage was re-planned while it ran (the sessions had fixed ends), so it is several invocations: each stops at
 # the step where the plan changed and the next resumes with the new --steps (the linear decay is re-planned there).
 # Needs the corpus: apt-get install the packages in datasets/README-corpus.md, then `npm run datasets -- --corpus`.
@@ -28,7 +30,7 @@ run --steps 3600 --stop-after 800 --resume
 run --steps 3000 --resume
 node scripts/ship-model.mjs --run $R/compactlm-mini --name compactlm-mini --heldout $R/corpus/val.csv --command "sh pipelines/compactlm-mini.sh" \
   --out $R/compactlm-mini-stage1
-# Stages 2-4 share one recipe: `further OUT INIT SEED [flags]` pretrains the float16 copy $R/INIT further into $R/OUT.
+# Stages 2-5 share one recipe: `further OUT INIT SEED [flags]` pretrains the float16 copy $R/INIT further into $R/OUT.
 further() {
   out=$1 init=$2 seed=$3
   shift 3
@@ -51,4 +53,8 @@ further compactlm-mini-stage3 compactlm-mini-stage2-fp16 43 --steps 3600 --resum
 ship compactlm-mini-stage3 compactlm-mini-stage2-fp16 --out $R/compactlm-mini-stage3-fp16
 further compactlm-mini-stage4 compactlm-mini-stage3-fp16 44 --steps 3000
 further compactlm-mini-stage4 compactlm-mini-stage3-fp16 44 --steps 4000 --resume
-ship compactlm-mini-stage4 compactlm-mini-stage3-fp16
+ship compactlm-mini-stage4 compactlm-mini-stage3-fp16 --out $R/compactlm-mini-stage4-fp16
+further compactlm-mini-stage5 compactlm-mini-stage4-fp16 45 --lr 0.0003 --steps 2400 --stop-after 100
+further compactlm-mini-stage5 compactlm-mini-stage4-fp16 45 --lr 0.0003 --steps 1800 --stop-after 1100 --resume
+further compactlm-mini-stage5 compactlm-mini-stage4-fp16 45 --lr 0.0003 --steps 1500 --resume
+ship compactlm-mini-stage5 compactlm-mini-stage4-fp16
