@@ -30,12 +30,13 @@ run --steps 3600 --stop-after 800 --resume
 run --steps 3000 --resume
 node scripts/ship-model.mjs --run $R/compactlm-mini --name compactlm-mini --heldout $R/corpus/val.csv --command "sh pipelines/compactlm-mini.sh" \
   --out $R/compactlm-mini-stage1
-# Stages 2-5 share one recipe: `further OUT INIT SEED [flags]` pretrains the float16 copy $R/INIT further into $R/OUT.
+# Stages 2-5 share one recipe but for seed and peak lr: `further OUT INIT SEED LR [flags]` pretrains the float16
+# copy $R/INIT further into $R/OUT.
 further() {
-  out=$1 init=$2 seed=$3
-  shift 3
+  out=$1 init=$2 seed=$3 lr=$4
+  shift 4
   compactlm pretrain --train $R/corpus/shards-train --val $R/corpus/shards-val --out $R/$out --init $R/$init \
-    --batch-size 16 --grad-accum 2 --workers 2 --seq-len 128 --lr 0.0005 --warmup 200 --schedule linear --dropout 0 \
+    --batch-size 16 --grad-accum 2 --workers 2 --seq-len 128 --lr $lr --warmup 200 --schedule linear --dropout 0 \
     --eval-every 500 --save-every 100 --seed $seed "$@"
 }
 ship() {
@@ -44,17 +45,17 @@ ship() {
   node scripts/ship-model.mjs --run $R/$run --name compactlm-mini --heldout $R/corpus/val.csv \
     --previous $R/$previous/eval.json --command "sh pipelines/compactlm-mini.sh" "$@"
 }
-further compactlm-mini-stage2 compactlm-mini-stage1 42 --steps 7000 --stop-after 300
-further compactlm-mini-stage2 compactlm-mini-stage1 42 --steps 4600 --stop-after 900 --resume
-further compactlm-mini-stage2 compactlm-mini-stage1 42 --steps 3600 --resume
+further compactlm-mini-stage2 compactlm-mini-stage1 42 0.0005 --steps 7000 --stop-after 300
+further compactlm-mini-stage2 compactlm-mini-stage1 42 0.0005 --steps 4600 --stop-after 900 --resume
+further compactlm-mini-stage2 compactlm-mini-stage1 42 0.0005 --steps 3600 --resume
 ship compactlm-mini-stage2 compactlm-mini-stage1 --out $R/compactlm-mini-stage2-fp16
-further compactlm-mini-stage3 compactlm-mini-stage2-fp16 43 --steps 3000 --stop-after 1200
-further compactlm-mini-stage3 compactlm-mini-stage2-fp16 43 --steps 3600 --resume
+further compactlm-mini-stage3 compactlm-mini-stage2-fp16 43 0.0005 --steps 3000 --stop-after 1200
+further compactlm-mini-stage3 compactlm-mini-stage2-fp16 43 0.0005 --steps 3600 --resume
 ship compactlm-mini-stage3 compactlm-mini-stage2-fp16 --out $R/compactlm-mini-stage3-fp16
-further compactlm-mini-stage4 compactlm-mini-stage3-fp16 44 --steps 3000
-further compactlm-mini-stage4 compactlm-mini-stage3-fp16 44 --steps 4000 --resume
+further compactlm-mini-stage4 compactlm-mini-stage3-fp16 44 0.0005 --steps 3000
+further compactlm-mini-stage4 compactlm-mini-stage3-fp16 44 0.0005 --steps 4000 --resume
 ship compactlm-mini-stage4 compactlm-mini-stage3-fp16 --out $R/compactlm-mini-stage4-fp16
-further compactlm-mini-stage5 compactlm-mini-stage4-fp16 45 --lr 0.0003 --steps 2400 --stop-after 100
-further compactlm-mini-stage5 compactlm-mini-stage4-fp16 45 --lr 0.0003 --steps 1800 --stop-after 1100 --resume
-further compactlm-mini-stage5 compactlm-mini-stage4-fp16 45 --lr 0.0003 --steps 1500 --resume
+further compactlm-mini-stage5 compactlm-mini-stage4-fp16 45 0.0003 --steps 2400 --stop-after 100
+further compactlm-mini-stage5 compactlm-mini-stage4-fp16 45 0.0003 --steps 1800 --stop-after 1100 --resume
+further compactlm-mini-stage5 compactlm-mini-stage4-fp16 45 0.0003 --steps 1500 --resume
 ship compactlm-mini-stage5 compactlm-mini-stage4-fp16

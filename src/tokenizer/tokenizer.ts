@@ -104,7 +104,8 @@ export function loadTokenizer(dir?: string): Promise<Tokenizer> {
 
 async function fromFolder(dir: string): Promise<Tokenizer> {
   // Its tokenizer and env modules, not the package entry, which also loads the model, pipeline and image code (sharp
-  // among them): start-up time that a tokenizer does not need (bench/startup.mjs).
+  // among them): start-up time that a tokenizer does not need (bench/startup.mjs). Those modules still import
+  // its ONNX backends; package.json overrides the browser one (onnxruntime-web) with onnxruntime-common for that reason.
   const { AutoTokenizer } = await import('@xenova/transformers/src/tokenizers.js');
   const { env } = await import('@xenova/transformers/src/env.js'); // loaded by the first already
   // transformers.js looks for `<env.localModelPath>/<name>/<file>` (utils/hub.js getModelFile) and, before that, in
