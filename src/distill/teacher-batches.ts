@@ -5,8 +5,9 @@
  *
  * The teacher sees exactly the student's corrupted input ([MASK]/random/unchanged tokens), without dropout, as in
  * DistilBERT's distiller (`t_logits = self.teacher(input_ids=…, attention_mask=…)` under no_grad). It runs on the
- * main thread while the worker runs the student's previous step (the trainer draws batch s+1 during step s), so
- * the two overlap. Its logits are a pure function of the batch, so a resumed run recomputes the same ones.
+ * main thread after the worker's step (drawAfterStep): overlapped, the teacher's session and the student's shared
+ * the cores and both ran slower than in turn. Its logits are a pure function of the batch, so a resumed run
+ * recomputes the same ones.
  */
 import { f32, type WireFeeds } from '../runtime/wire.js';
 import type { MlmBatchSource } from '../train/mlm-batches.js';
@@ -21,6 +22,8 @@ export class DistillBatchSource implements BatchSource {
     readonly teacher: MaskedLogits,
     readonly vocabSize: number,
   ) {}
+
+  readonly drawAfterStep = true;
 
   get tokensPerMicroBatch(): number {
     return this.inner.tokensPerMicroBatch;

@@ -14,7 +14,8 @@
  * are copied out for checkpoints and at the end.
  *
  * Pipelining: while the worker runs step s, the main thread draws the batch of step s+1 (data order, masking and
- * dropout randomness all come from the source's seeded state).
+ * dropout randomness all come from the source's seeded state); a source that computes (`drawAfterStep`) draws
+ * after the step instead.
  *
  * Checkpoints (every `saveEvery` steps and at the end; checkpoints.ts, crash-safe) hold model.safetensors,
  * optimizer.safetensors (adam_m.*, adam_v.*), trainer.json {step, source state taken right after that step's
@@ -48,9 +49,14 @@ import type { Schedule } from './schedule.js';
 export interface BatchSource {
   /**
    * Feeds of the next step's `k` micro-batches (batch inputs and per-step randomness; no parameters). May be async
-   * (e.g. a teacher model's forward pass); it runs while the worker runs the previous step.
+   * (e.g. a teacher model's forward pass); it runs while the worker runs the previous step, unless drawAfterStep.
    */
   next(k: number): WireFeeds[] | Promise<WireFeeds[]>;
+  /**
+   * The source runs a model of its own (a distillation teacher): drawn during the step, its session and the step's
+   * would contend for the same cores, which is slower than running the two in turn.
+   */
+  readonly drawAfterStep?: boolean;
   /** Tokens in one micro-batch (B·T), for tokens/s. */
   readonly tokensPerMicroBatch: number;
   state(): unknown;
@@ -96,7 +102,7 @@ export interface TrainerOptions {
   stopAfter?: number;
   /**
    * Per-phase timing of every step in its metrics row (ms): profile_draw_ms (the next batch, main thread, overlapping
-   * the step), profile_wait_ms (waiting for the worker after that), profile_worker_{feed,session,outputs}_ms (in the
+   * the step unless the source draws after it), profile_wait_ms (waiting for the worker after that), profile_worker_{feed,session,outputs}_ms (in the
    * worker), profile_step_ms (the whole step, wall clock).
    */
   profile?: boolean;
@@ -280,13 +286,14 @@ export class Trainer extends EventEmitter {
           const running = this.runStep(feeds, lr, step + 1);
           running.catch(() => {}); // awaited below; if drawing the next batch throws first, that error is the one reported
           const stateAfter = drawn;
+          const done = source.drawAfterStep ? await running : undefined;
           const tDraw = performance.now();
           if (step + 1 < end) {
-            feeds = await source.next(k); // overlaps with the step in the worker
+            feeds = await source.next(k); // overlaps with the step in the worker, unless it is done already
             drawn = source.state();
           }
           const tWait = performance.now();
-          const out = await running;
+          const out = done ?? (await running);
           step++;
           const t1 = performance.now();
           const row: StepRow = {

@@ -50,3 +50,15 @@ test('--grad-accum 2 × batch 2 trains like batch 4', async () => {
   expect(l1).toHaveLength(3);
   l1.forEach((x, i) => expect(Math.abs(x - l2[i])).toBeLessThan(1e-4 * Math.abs(x)));
 });
+
+test('the teacher runs after the student\'s step, not during it (two sessions on the same cores run slower overlapped)', async () => {
+  const out = join(root, 'profiled');
+  await distill({ ...base, out, steps: 4, evalEvery: 4, saveEvery: 4, profile: true });
+  const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => 'loss' in r);
+  expect(rows).toHaveLength(4);
+  for (const r of rows.slice(0, -1)) { // the last step draws nothing
+    expect(r.profile_draw_ms).toBeGreaterThan(0);
+    // in turn: drawing the next batch (the teacher's forward pass) and the worker's session do not overlap
+    expect(r.profile_draw_ms + r.profile_worker_session_ms).toBeLessThanOrEqual(r.profile_step_ms + 0.05);
+  }
+});
