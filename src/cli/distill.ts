@@ -31,10 +31,11 @@ interface DistillFlags extends TrainingFlags {
   initFromTeacher: boolean;
 }
 
-/** The student's name in the default --out: its preset, its config file's name, or `half` (the teacher's half). */
-export function studentName(o: Pick<DistillFlags, 'studentPreset' | 'studentConfig'>): string {
+/** The student's name in the default --out: its preset, its config file's name, its --student-init folder's name, or `half` (the teacher's half). */
+export function studentName(o: Pick<DistillFlags, 'studentPreset' | 'studentConfig' | 'studentInit'>): string {
   if (o.studentPreset !== undefined) return o.studentPreset;
   if (o.studentConfig !== undefined) return slug(basename(o.studentConfig, extname(o.studentConfig)));
+  if (o.studentInit !== undefined) return slug(basename(resolve(o.studentInit)));
   return 'half';
 }
 
@@ -48,13 +49,18 @@ function slug(s: string): string {
 }
 
 /** runs/distill/<student>-from-<teacher> (relative to the working folder). */
-export function defaultDistillOut(o: Pick<DistillFlags, 'teacher' | 'studentPreset' | 'studentConfig'>): string {
+export function defaultDistillOut(o: Pick<DistillFlags, 'teacher' | 'studentPreset' | 'studentConfig' | 'studentInit'>): string {
   return join(DISTILL_RUNS_DIR, `${studentName(o)}-from-${teacherName(o.teacher)}`);
 }
 
 /** The checked, frozen settings `distill` runs with. */
 export async function distillSettings(o: DistillFlags, seed: number): Promise<Readonly<DistillOptions>> {
   exclusive(['--student-preset', o.studentPreset], ['--student-config', o.studentConfig]);
+  // --student-init brings its own size and weights
+  for (const other of [['--student-preset', o.studentPreset], ['--student-config', o.studentConfig], ['--init-from-teacher', o.initFromTeacher || undefined]] as const) {
+    exclusive(['--student-init', o.studentInit], [...other]);
+  }
+  await checkModelFolder('--student-init', o.studentInit);
   const train = o.train ?? BUNDLED_PROSE;
   const out = o.out ?? defaultDistillOut(o);
   const training = trainingSettings({ ...o, train, out }, seed);
@@ -63,6 +69,7 @@ export async function distillSettings(o: DistillFlags, seed: number): Promise<Re
     { what: '--teacher', path: o.teacher },
     { what: '--train', path: train },
     ...(o.val !== undefined ? [{ what: '--val', path: o.val }] : []),
+    ...(o.studentInit !== undefined ? [{ what: '--student-init', path: o.studentInit }] : []),
   ]);
   await checkResume(training.out, training.resume, training.steps);
   return frozen({
@@ -70,6 +77,7 @@ export async function distillSettings(o: DistillFlags, seed: number): Promise<Re
     teacher: o.teacher,
     ...(o.studentPreset !== undefined ? { studentPreset: o.studentPreset } : {}),
     ...(o.studentConfig !== undefined ? { studentConfig: o.studentConfig } : {}),
+    ...(o.studentInit !== undefined ? { studentInit: o.studentInit } : {}),
     temperature: o.temperature,
     alpha: o.alpha,
     initFromTeacher: o.initFromTeacher,
@@ -186,7 +194,7 @@ export function registerDistill(program: Command): void {
     .option('--task <name>', 'mlm (masked-LM distillation) | classify (a fine-tuned classifier teacher, labeled --train CSV)', choice(['mlm', 'classify'] as const), 'mlm')
     .option('--label-column <name>', 'classify: the label column of --train/--val', nonEmpty)
     .option('--pair-column <name>', 'classify: a second-text column (sentence pairs)', nonEmpty)
-    .option('--student-init <dir>', 'classify: a pretrained masked-LM folder the student starts from (its size, its encoder; new pooler and head)', nonEmpty)
+    .option('--student-init <dir>', 'a model folder the student starts from — mlm: its config and weights (to distill a student further; fresh optimizer state); classify: a pretrained masked LM (its size, its encoder; new pooler and head)', nonEmpty)
     .option('--max-length <n>', 'classify: tokens per example, [CLS]/[SEP] included', int(8, 512), 128)
     .option('--epochs <n>', 'classify: passes over the training set unless --steps is given', float(0, 1e6, { exclusiveMin: true }), 3)
     .option('--early-stop <evals>', 'classify: stop after this many evaluations without a better validation macro-F1', int(1, 1e6));

@@ -5,7 +5,8 @@
  *
  *   teacher (folder | export | hub id) ──teacher.ts──▶ logits at each batch's masked positions (teacher-batches.ts)
  *   train graph loss: α·T²·KL(teacher ‖ student at temperature T) + (1 − α)·CE (model/distill-loss.ts)
- *   student weights: fresh, or copied from the teacher with --init-from-teacher (init-from-teacher.ts)
+ *   student weights: fresh, copied from the teacher with --init-from-teacher (init-from-teacher.ts), or a
+ *                    student folder's (--student-init: its config too, to distill further)
  *
  * and a report at the end, distill_report.json (report.ts): both models scored on the same fixed-masked
  * validation batches. Validation during training (metrics.jsonl, checkpoint ranking) is the student's plain
@@ -16,7 +17,7 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
-import { WEIGHTS_FILE } from '../model/checkpoint-folder.js';
+import { loadModelFolder, WEIGHTS_FILE } from '../model/checkpoint-folder.js';
 import { DISTILL_DEFAULTS, distillationLoss } from '../model/distill-loss.js';
 import { configToJson, validateConfig, type BertConfig } from '../model/config.js';
 import { countParams } from '../model/bert.js';
@@ -43,6 +44,8 @@ export interface DistillOptions extends Omit<PretrainOptions, 'preset' | 'config
   temperature?: number;
   alpha?: number;
   initFromTeacher?: boolean;
+  /** A masked-LM model folder the student starts from (its config and weights, fresh optimizer state). */
+  studentInit?: string;
 }
 
 export interface DistillSummary extends PretrainSummary {
@@ -68,12 +71,19 @@ export async function distill(o: DistillOptions): Promise<DistillSummary> {
   // The teacher first: a bad one fails before minutes of tokenizing.
   const teacher = await loadTeacher(o.teacher);
   checkTeacherFits(teacher, o.seqLen);
-  const config = await studentConfig(o, teacher.config);
+  if (o.studentInit !== undefined && (o.studentPreset !== undefined || o.studentConfig !== undefined || o.initFromTeacher)) {
+    throw new UserError(`--student-init ${o.studentInit}: the student takes that folder's size and weights; drop --student-preset, --student-config and --init-from-teacher`);
+  }
+  const start = o.studentInit !== undefined ? await loadModelFolder(o.studentInit) : undefined;
+  if (start && start.config.vocab_size !== VOCAB_SIZE) {
+    throw new UserError(`--student-init ${o.studentInit}: vocab_size is ${start.config.vocab_size}, but distillation uses bert-base-uncased's ${VOCAB_SIZE} tokens`);
+  }
+  const config = start ? withDropout({ ...start.config, torch_dtype: 'float32' }, o.dropout) : await studentConfig(o, teacher.config);
   if (o.initFromTeacher && !teacher.weights) {
     throw new UserError(`${teacher.dir}: initializing the student from the teacher needs the teacher's weights (${WEIGHTS_FILE}), but the folder has only ${ONNX_MODEL_FILE}`);
   }
   // Copied now (errors before any work), dropped from the teacher: only the session needs them from here on.
-  const initial = o.initFromTeacher ? initFromTeacher(config, teacher.config, teacher.weights!) : undefined;
+  const initial = start ? start.params : o.initFromTeacher ? initFromTeacher(config, teacher.config, teacher.weights!) : undefined;
   const shape = { batchSize: o.batchSize, seqLen: o.seqLen, maxPredictions: defaultMaxPredictions(o.seqLen) };
   const teacherLogits = await maskedLogits(teacher, shape, session);
   teacher.weights = null;
@@ -90,7 +100,7 @@ export async function distill(o: DistillOptions): Promise<DistillSummary> {
       init: initial ? () => initial : undefined,
       loss: distillationLoss({ temperature, alpha }),
       wrapSource: (source) => new DistillBatchSource(source, teacherLogits, config.vocab_size),
-      fingerprint: { teacher: teacher.dir, teacherConfig: JSON.parse(configToJson(teacher.config)), temperature, alpha, initFromTeacher: !!o.initFromTeacher },
+      fingerprint: { teacher: teacher.dir, teacherConfig: JSON.parse(configToJson(teacher.config)), temperature, alpha, initFromTeacher: !!o.initFromTeacher, ...(o.studentInit !== undefined ? { studentInit: o.studentInit } : {}) },
     });
 
     // Both models on the same fixed-masked validation batches, scored by the same code.

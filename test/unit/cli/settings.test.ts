@@ -43,6 +43,18 @@ describe('one frozen settings object per command', () => {
     expect(defaultDistillOut({ teacher: 'google/bert_uncased_L-4_H-256_A-4' })).toBe(join('runs', 'distill', 'half-from-google--bert_uncased_L-4_H-256_A-4'));
     expect(teacherName(join(PACKAGE_ROOT, 'datasets'))).toBe('datasets'); // an existing folder: its name
     expect(studentName({ studentConfig: 'configs/My Student.json' })).toBe('My-Student');
+    expect(studentName({ studentInit: 'models/compactlm-tiny' })).toBe('compactlm-tiny');
+  });
+
+  test('distill --student-init: the student\'s size and weights come from that folder, so it excludes the other student flags', async () => {
+    const flags = { ...TRAINING, teacher: 'bert-base-uncased', temperature: 2, alpha: 0.5, initFromTeacher: false, task: 'mlm', maxLength: 128, epochs: 3 };
+    const tiny = join(PACKAGE_ROOT, 'models', 'compactlm-tiny');
+    await expect(distillSettings({ ...flags, studentInit: tiny, studentPreset: 'tiny' }, 1)).rejects.toThrow(new UserError('give either --student-init or --student-preset, not both'));
+    await expect(distillSettings({ ...flags, studentInit: tiny, initFromTeacher: true }, 1)).rejects.toThrow(new UserError('give either --student-init or --init-from-teacher, not both'));
+    const s = await distillSettings({ ...flags, studentInit: tiny }, 1);
+    expect(s.studentInit).toBe(tiny);
+    expect(s.out).toBe(join('runs', 'distill', 'compactlm-tiny-from-bert-base-uncased'));
+    await expect(distillSettings({ ...flags, studentInit: tiny, out: tiny }, 1)).rejects.toMatchObject({ exitCode: 2 }); // never over its input
   });
 
   test('infer: --model, else the default model when installed, else one line on how to get one', () => {

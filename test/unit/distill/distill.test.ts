@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distill, type DistillOptions } from '../../../src/distill/distill.js';
 import { tinyModel } from '../export/tiny-model.js';
+import { loadModelFolder } from '../../../src/model/checkpoint-folder.js';
 
 const fixture = fileURLToPath(new URL('../../fixtures/pretrain-small.csv', import.meta.url));
 let root: string;
@@ -61,4 +62,22 @@ test('the teacher runs after the student\'s step, not during it (two sessions on
     // in turn: drawing the next batch (the teacher's forward pass) and the worker's session do not overlap
     expect(r.profile_draw_ms + r.profile_worker_session_ms).toBeLessThanOrEqual(r.profile_step_ms + 0.05);
   }
+});
+
+test('--student-init: the student starts from that folder\'s config and weights', async () => {
+  const first = join(root, 'first');
+  await distill({ ...base, out: first, steps: 3, evalEvery: 3 });
+  const further = join(root, 'further');
+  const { studentConfig: _, ...rest } = base;
+  await distill({ ...rest, out: further, steps: 1, evalEvery: 1, lr: 1e-12, studentInit: first });
+  const [a, b] = [await loadModelFolder(first), await loadModelFolder(further)];
+  expect(b.config.hidden_size).toBe(16);
+  expect([...b.params.keys()].sort()).toEqual([...a.params.keys()].sort());
+  for (const [name, w] of a.params) {
+    const v = b.params.get(name)!;
+    let max = 0;
+    for (let i = 0; i < w.length; i++) max = Math.max(max, Math.abs(w[i] - v[i]));
+    expect(max).toBeLessThan(1e-6); // one step at lr 1e-12 (the saved folder is float32)
+  }
+  await expect(distill({ ...base, out: join(root, 'both'), studentInit: first })).rejects.toThrow(/--student-init .*drop --student-preset, --student-config/);
 });
