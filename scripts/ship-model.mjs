@@ -5,7 +5,7 @@
 //
 //   node scripts/ship-model.mjs --run <run dir> --name compactlm-mini --heldout runs/corpus/val.csv \
 //     --command "<the command that trained it>" [--teacher-name compactlm-mini] [--description "..."]
-//     [--previous <eval.json of the model this run started from (--init)>] [--out <dir>, default models/<name>]
+//     [--previous <eval.json of the model this run started from (--init, --student-init)>] [--out <dir>, default models/<name>]
 import { existsSync, readFileSync, writeFileSync, mkdirSync, statSync, rmSync, readdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,7 +76,7 @@ const training = {
   tokens_per_s: Math.round((state.step * tokensPerStep) / trainSeconds),
   last_val: evals.at(-1) ?? null,
 };
-// A run that continued another (--init): that one's training record, so the card and eval.json count both.
+// A run that continued another (pretrain --init, distill --student-init): that one's training record, so the card and eval.json count both.
 const previous = o.previous ? JSON.parse(readFileSync(o.previous, 'utf8')).training : null;
 if (previous) {
   training.stages = [previous.stages ?? [previous], [{ ...training, stages: undefined }]].flat();
@@ -134,7 +134,7 @@ ${distillReport ? `Distilled from ${distillReport.teacher_source} (temperature $
 | time | ${training.train_hours} h wall-clock of training steps on 2 shared cores (up to ${(2 * training.train_hours).toFixed(1)} CPU-hours: nice'd, other work running, the CPU time itself was not recorded), ${training.tokens_per_s.toLocaleString('en')} tokens/s |
 | seed | ${training.seed} |
 ${previous ? `
-This run continued earlier ones (\`--init\`, a fresh optimizer each time); all ${training.stages.length} stages:
+This run continued earlier ones (\`pretrain --init\` or \`distill --student-init\`, a fresh optimizer each time); all ${training.stages.length} stages:
 
 | stage | steps | batch | tokens | peak lr | warmup | dropout | seed | hours | tokens/s |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
