@@ -47,7 +47,7 @@ describe('one frozen settings object per command', () => {
   });
 
   test('distill --student-init: the student\'s size and weights come from that folder, so it excludes the other student flags', async () => {
-    const flags = { ...TRAINING, teacher: 'bert-base-uncased', temperature: 2, alpha: 0.5, initFromTeacher: false, task: 'mlm', maxLength: 128, epochs: 3 };
+    const flags = { ...TRAINING, teacher: 'bert-base-uncased', temperature: 2, alpha: 0.5, initFromTeacher: false, task: 'mlm' as const, maxLength: 128, epochs: 3 };
     const tiny = join(PACKAGE_ROOT, 'models', 'compactlm-tiny');
     await expect(distillSettings({ ...flags, studentInit: tiny, studentPreset: 'tiny' }, 1)).rejects.toThrow(new UserError('give either --student-init or --student-preset, not both'));
     await expect(distillSettings({ ...flags, studentInit: tiny, initFromTeacher: true }, 1)).rejects.toThrow(new UserError('give either --student-init or --init-from-teacher, not both'));
