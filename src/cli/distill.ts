@@ -57,9 +57,9 @@ export function defaultDistillOut(o: Pick<DistillFlags, 'teacher' | 'studentPres
 export async function distillSettings(o: DistillFlags, seed: number): Promise<Readonly<DistillOptions>> {
   exclusive(['--student-preset', o.studentPreset], ['--student-config', o.studentConfig]);
   // --student-init brings its own size and weights
-  for (const other of [['--student-preset', o.studentPreset], ['--student-config', o.studentConfig], ['--init-from-teacher', o.initFromTeacher || undefined]] as const) {
-    exclusive(['--student-init', o.studentInit], [...other]);
-  }
+  exclusive(['--student-init', o.studentInit], ['--student-preset', o.studentPreset]);
+  exclusive(['--student-init', o.studentInit], ['--student-config', o.studentConfig]);
+  exclusive(['--student-init', o.studentInit], ['--init-from-teacher', o.initFromTeacher || undefined]);
   await checkModelFolder('--student-init', o.studentInit);
   const train = o.train ?? BUNDLED_PROSE;
   const out = o.out ?? defaultDistillOut(o);

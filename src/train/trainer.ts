@@ -286,14 +286,14 @@ export class Trainer extends EventEmitter {
           const running = this.runStep(feeds, lr, step + 1);
           running.catch(() => {}); // awaited below; if drawing the next batch throws first, that error is the one reported
           const stateAfter = drawn;
-          const done = source.drawAfterStep ? await running : undefined;
+          if (source.drawAfterStep) await running;
           const tDraw = performance.now();
           if (step + 1 < end) {
             feeds = await source.next(k); // overlaps with the step in the worker, unless it is done already
             drawn = source.state();
           }
           const tWait = performance.now();
-          const out = done ?? (await running);
+          const out = await running;
           step++;
           const t1 = performance.now();
           const row: StepRow = {
