@@ -5,7 +5,7 @@
 //
 //   node scripts/ship-classifier.mjs --run runs/models/sentiment-teacher --name compactlm-mini-sentiment \
 //     --train runs/data/sentiment/train.csv --test runs/data/sentiment/test.csv --labels 0=negative,1=positive \
-//     --command "<the commands that trained it>" [--description "..."]
+//     --command "<the commands that trained it>" [--description "..."] [--base "<which encoder it was fine-tuned from>"]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ const { values: o } = parseArgs({
   options: {
     run: { type: 'string' }, name: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' },
     labels: { type: 'string', default: '' }, 'label-column': { type: 'string', default: 'label' },
-    command: { type: 'string' }, description: { type: 'string', default: '' },
+    command: { type: 'string' }, description: { type: 'string', default: '' }, base: { type: 'string' },
   },
 });
 for (const k of ['run', 'name', 'train', 'test', 'command']) if (!o[k]) throw new Error(`ship-classifier: --${k} is required`);
@@ -59,6 +59,8 @@ const rows = await readMetrics(join(o.run, 'metrics.jsonl'));
 const evals = rows.filter((x) => 'val_macro_f1' in x);
 const best = evals.reduce((a, b) => (b.val_macro_f1 > a.val_macro_f1 ? b : a), evals[0]);
 const fp = JSON.parse(readFileSync(join(o.run, 'training_state', 'trainer.json'), 'utf8')).fingerprint;
+// The run records the encoder's path; --base says which model that was when the path is a run folder.
+const base = o.base ?? fp.model ?? 'a pretrained encoder';
 const sizeMb = +(statSync(join(out, 'model.safetensors')).size / 1e6).toFixed(1);
 const evalJson = { name: o.name, labels, label_names: Object.fromEntries(rename), safetensors_mb: sizeMb, test_split: o.test, report, training: { ...fp, config: undefined, best_step: best.step, best_val: best } };
 writeFileSync(join(out, 'eval.json'), JSON.stringify(evalJson, null, 2) + '\n');
@@ -95,7 +97,7 @@ sentences from Amazon, IMDb and Yelp, 1,500 positive and 1,500 negative), split 
 seed 42 (\`compactlm split\`). The label names replace the file's ${[...rename].map(([k, v]) => `${k} → ${v}`).join(', ') || 'labels'}.
 
 ## Training
-Fine-tuned from ${fp.model ?? 'a pretrained encoder'}: ${fp.steps} steps of batch ${fp.batchSize} (rows padded to ${fp.seqLen} tokens), AdamW peak lr
+Fine-tuned from ${base}: ${fp.steps} steps of batch ${fp.batchSize} (rows padded to ${fp.seqLen} tokens), AdamW peak lr
 ${fp.lr}, warmup ${fp.warmup}, ${fp.schedule} decay, weight decay ${fp.weightDecay}, dropout ${config.hidden_dropout_prob}, seed ${fp.seed}. The weights are
 the best checkpoint by validation macro-F1 (step ${best.step}: val accuracy ${pct(best.val_accuracy)}, macro-F1 ${best.val_macro_f1.toFixed(3)}).
 
@@ -118,7 +120,7 @@ WordNet synonym swaps. Latency of one text: p50 ${report.latency_ms.fp32.p50.toF
 ${report.accuracy - b.bow_logreg.accuracy >= 0.03
     ? 'Trained on 2,100 short review sentences: it reads sentiment of product, film and restaurant reviews, not of other domains.'
     : `It does not beat the bag-of-words baseline by the 3 points the project aims for (${(100 * (report.accuracy - b.bow_logreg.accuracy)).toFixed(1)} points): its encoder
-(models/compactlm-mini) was pretrained for a few CPU-hours only and still knows little English. Trained on 2,100 short
+was pretrained for a few CPU-hours only and still knows little English. Trained on 2,100 short
 review sentences: product, film and restaurant reviews, not other domains.`} English only, uncased.
 `;
 writeFileSync(join(out, 'README.md'), card);
