@@ -4,7 +4,8 @@
 // float16-rounded weights, as every loader will see them.
 //
 //   node scripts/ship-model.mjs --run <run dir> --name compactlm-mini --heldout runs/corpus/val.csv \
-//     --command "<the command that trained it>" [--teacher-name compactlm-mini] [--description "..."]
+//     --command "<the command that trained it>" [--description "..."]
+//     [--distill-report <run>/distill_report.json [--teacher "<which model taught it>"]]
 //     [--previous <eval.json of the model this run started from (--init, --student-init)>] [--out <dir>, default models/<name>]
 import { existsSync, readFileSync, writeFileSync, mkdirSync, statSync, rmSync, readdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
@@ -28,6 +29,7 @@ const { values: o } = parseArgs({
     description: { type: 'string', default: '' },
     notes: { type: 'string', default: '' },
     'distill-report': { type: 'string' },
+    teacher: { type: 'string' }, // names the teacher in the card where the report's path is a run folder
     previous: { type: 'string' },
     out: { type: 'string' },
   },
@@ -125,7 +127,7 @@ public domain, CC0/PDDL, BSD-style, PSF, Artistic, GPL-2.0/3.0 and GFDL (each li
 held-out 1% (by sha256 of each passage) was never trained on.
 
 ## Training
-${distillReport ? `Distilled from ${distillReport.teacher_source} (temperature ${distillReport.temperature}, α ${distillReport.alpha}: α·T²·KL + (1−α)·CE at the masked positions).\n` : ''}
+${distillReport ? `Distilled from ${o.teacher ?? distillReport.teacher_source}, temperature ${distillReport.temperature}, α ${distillReport.alpha}: α·T²·KL + (1−α)·CE at the masked positions.\n` : ''}
 | | |
 |---|---|
 | steps | ${training.steps.toLocaleString('en')} (batch ${training.batch_size * training.grad_accum}${training.grad_accum > 1 ? ` as ${training.grad_accum} micro-batches of ${training.batch_size}` : ''} × ${training.seq_len} tokens = ${(training.tokens / 1e6).toFixed(1)} M tokens) |
