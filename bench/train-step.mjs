@@ -2,8 +2,9 @@
 // Train-step and forward speed of the compiled BERT artifacts (dist/model/step-compiler.js) on onnxruntime-node, CPU.
 // BERT-mini (H256 L4 A4 I1024 V30522), B=16, T=128, M=20 masked slots per sequence, dropout on, AdamW in-graph,
 // 2 threads, graph optimization 'all'. Like the real trainer, each step fills fresh dropout keep-masks and feeds
-// the previous step's new.* outputs back as inputs; the outputs go to preallocated buffers (two sets, used in
-// turn), so a step allocates nothing. Median of 10 steps after 3 warm-up steps.
+// the previous step's new.* outputs back as inputs, writing them into the inputs' own buffers where the step allows it
+// (StateTensor.inPlace, as the trainer does; elsewhere two buffer sets used in turn), so a step allocates nothing.
+// Median of 10 steps after 3 warm-up steps.
 //
 //   npm run bench -- train-step                 (sets MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_)
 //   node bench/train-step.mjs --profile         (also prints ORT's per-op-type time, from enableProfiling)
@@ -157,18 +158,10 @@ const session = await createSession(spec.bytes, profiled(`compactlm-prof-train_s
 const sessionMs = performance.now() - t0;
 
 const params = initParams(config, rng);
-const shapes = new Map(spec.io.inputs.map((i) => [i.name, i.shape]));
-// Two buffer sets for params and moments: step k reads set k%2 and writes set (k+1)%2.
-const sets = [0, 1].map((k) => {
-  const s = new Map();
-  for (const [name, p] of params) {
-    const dims = shapes.get(name);
-    s.set(name, new ort.Tensor('float32', k === 0 ? p : new Float32Array(p.length), dims));
-    s.set(`adam_m.${name}`, new ort.Tensor('float32', new Float32Array(p.length), dims));
-    s.set(`adam_v.${name}`, new ort.Tensor('float32', new Float32Array(p.length), dims));
-  }
-  return s;
-});
+// Params and moments: step k reads set k%2 and writes set (k+1)%2; in-place state has one buffer in both sets.
+const first = new Map(spec.io.state.map((t) => [t.name, new ort.Tensor('float32', t.role === 'param' ? params.get(t.name) : new Float32Array(shapeSize(t.shape)), t.shape)]));
+const second = new Map(spec.io.state.map((t) => [t.name, t.inPlace ? first.get(t.name) : new ort.Tensor('float32', new Float32Array(shapeSize(t.shape)), t.shape)]));
+const sets = [first, second];
 const masks = spec.io.dropout.map((d) => ({ ...d, data: new Uint8Array(shapeSize(d.shape)) }));
 const feeds = { ...batch(), lr: new ort.Tensor('float32', Float32Array.of(1e-4), []) };
 

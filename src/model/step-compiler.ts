@@ -117,6 +117,8 @@ export interface StateTensor {
   role: 'param' | 'moment';
   /** The output that replaces it after the step; absent when the step only reads it. */
   next?: string;
+  /** `next` may be written into this tensor's own buffer (Graph.mayWriteInto): a runner may update it in place. */
+  inPlace?: boolean;
 }
 
 export interface MetricSpec {
@@ -215,19 +217,26 @@ export function compileStep(o: CompileOptions): CompiledStep {
     g.output(terms.count, loss.countName);
     sums();
     Object.assign(metrics, { loss: 'loss', gradNorm: 'grad_norm', count: loss.countName });
-    updateOutputs(g, params, updated, state);
+    updateOutputs(g, params, slots, updated, state);
   }
   return { ...finish(g, o, bert, params, { state, accumulate, metrics }), ...(optimizer ? { optimizer } : {}) };
 }
 
-/** Outputs new.<p>, new.adam_m.<p>, new.adam_v.<p> and records them as the state's next values. */
-function updateOutputs(g: Graph, params: ParamSpec[], updated: Array<{ param: Value; m: Value; v: Value }>, state: StateTensor[]): void {
-  params.forEach((p, i) => g.output(updated[i].param, nextName(p.name)));
-  for (const [k, m] of MOMENTS.entries()) {
-    params.forEach((p, i) => g.output(k === 0 ? updated[i].m : updated[i].v, nextName(momentName(m, p.name))));
+type Triple = { param: Value; m: Value; v: Value };
+
+/**
+ * Outputs new.<p>, new.adam_m.<p>, new.adam_v.<p> and records them as the state's next values (`inPlace` where the
+ * graph allows writing each into its input's buffer).
+ */
+function updateOutputs(g: Graph, params: ParamSpec[], inputs: Triple[], updated: Triple[], state: StateTensor[]): void {
+  const out = (i: number, k: keyof Triple, name: string) => g.mayWriteInto(inputs[i][k], g.output(updated[i][k], nextName(name)));
+  params.forEach((p, i) => Object.assign(state[i], { next: nextName(p.name), inPlace: out(i, 'param', p.name) }));
+  for (const [m, k] of [['adam_m', 'm'], ['adam_v', 'v']] as const) {
+    params.forEach((p, i) => {
+      const name = momentName(m, p.name);
+      state.push({ name, shape: p.shape, role: 'moment', next: nextName(name), inPlace: out(i, k, name) });
+    });
   }
-  for (const s of state) s.next = nextName(s.name);
-  for (const m of MOMENTS) for (const p of params) state.push({ name: momentName(m, p.name), shape: p.shape, role: 'moment', next: nextName(momentName(m, p.name)) });
 }
 
 function compileApply(g: Graph, o: CompileOptions, head: Head): CompiledStep {
@@ -244,7 +253,7 @@ function compileApply(g: Graph, o: CompileOptions, head: Head): CompiledStep {
   const { gradNorm, updated } = adamw(g, slots, lr, step, optimizer);
   g.output(gradNorm, 'grad_norm');
   const state: StateTensor[] = params.map((p) => ({ name: p.name, shape: p.shape, role: 'param' }));
-  updateOutputs(g, params, updated, state);
+  updateOutputs(g, params, slots, updated, state);
   const bytes = g.toBytes(o.irVersion !== undefined ? { irVersion: o.irVersion } : {});
   const inputs = g.inputs.map(info);
   return {

@@ -520,6 +520,27 @@ export class Graph {
       outputs: outs.map(info), initializers });
   }
 
+  /**
+   * Whether `output` may be written into `input`'s own buffer (an optimizer updating its state in place, so a step
+   * allocates no second copy of it). True when every node that reads `input` is an ancestor of the node producing
+   * `output` — ORT runs nodes one at a time in a topological order, so all reads are done before the write starts —
+   * or is that producer itself and elementwise over `input`'s shape (each element is read before it is written).
+   */
+  mayWriteInto(input: Value, output: Value): boolean {
+    const producer = output.producer;
+    if (!producer || !sameShape(input.shape, output.shape)) return false;
+    const before = new Set<Node>();
+    const stack = [producer];
+    while (stack.length > 0) {
+      for (const v of stack.pop()!.inputs) {
+        const p = v?.producer;
+        if (p && !before.has(p)) { before.add(p); stack.push(p); }
+      }
+    }
+    return this.nodes.every((n) => !n.inputs.includes(input) || before.has(n)
+      || (n === producer && ELEMENTWISE.has(n.opType)));
+  }
+
   private outputByName(name: string): Value {
     const v = this.outputs.find((o) => o.name === name);
     if (!v) throw new Error(`toBytes: no output named ${name}`);
@@ -528,6 +549,7 @@ export class Graph {
 }
 
 const OPTIONAL_OUTPUTS = new Set(['LayerNormalization']);
+const ELEMENTWISE = new Set(['Identity', 'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Sqrt', 'Reciprocal', 'Max', 'Min', 'Where']);
 
 export function bytesOf(a: TensorData): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength); // little-endian on every platform Node supports

@@ -23,6 +23,8 @@ export interface RunOptions {
   fetch?: string[];
   /** Output name → store name: the output becomes a stored tensor (e.g. the next step's parameter). */
   keep?: Record<string, string>;
+  /** Kept outputs written into the buffer of the stored tensor they replace (the step's StateTensor.inPlace). */
+  inPlace?: string[];
   accumulate?: AccumulateSpec;
 }
 
@@ -129,7 +131,7 @@ export class StepRunner {
 
   /** Runs a session; feeds are transferred (detached here). Returns the fetched outputs. */
   run(session: string, feeds: WireFeeds, opts: RunOptions = {}): Promise<Record<string, WireTensor>> {
-    const req: WorkerRequest = { op: 'run', session, feeds, fetch: opts.fetch ?? [], keep: opts.keep, accumulate: opts.accumulate };
+    const req: WorkerRequest = { op: 'run', session, feeds, fetch: opts.fetch ?? [], keep: opts.keep, inPlace: opts.inPlace, accumulate: opts.accumulate };
     return this.request(req, buffersOf(Object.values(feeds))) as Promise<Record<string, WireTensor>>;
   }
 

@@ -4,7 +4,8 @@
  * runs here while the main thread prepares the next batch.
  *
  * A run feeds the session's inputs from the message's feeds first, then from the store by name; chosen outputs go
- * back into the store (`keep`, e.g. `new.w` → `w`: the next step's input, no copy), are added into it
+ * back into the store (`keep`, e.g. `new.w` → `w`: the next step's input, no copy; `inPlace` ones are written into
+ * the stored tensor's own buffer, so a step allocates no second copy of the model and its moments), are added into it
  * (`accumulate`, gradient accumulation), or are copied back to the caller (`fetch`, scalars like the loss). So the
  * big tensors never cross threads during training; `get` copies them out when a checkpoint is saved.
  *
@@ -22,7 +23,7 @@ export type WorkerRequest =
   | { op: 'add'; tensors: WireFeeds }
   | { op: 'get'; names: string[] }
   | { op: 'delete'; names: string[] }
-  | { op: 'run'; session: string; feeds: WireFeeds; fetch: string[]; keep?: Record<string, string>; accumulate?: AccumulateSpec }
+  | { op: 'run'; session: string; feeds: WireFeeds; fetch: string[]; keep?: Record<string, string>; inPlace?: string[]; accumulate?: AccumulateSpec }
   | { op: 'close' };
 
 /** store[to] = scale·out (reset) or store[to] += scale·out, for float32 outputs. */
@@ -94,8 +95,16 @@ async function run(req: Extract<WorkerRequest, { op: 'run' }>): Promise<{ result
     if (!t) throw new Error(`step worker: session "${req.session}" needs input "${name}", which was neither fed nor stored`);
     feeds[name] = t;
   }
+  // Every output is returned; kept in-place ones land in the buffer of the tensor they replace (which the graph
+  // has finished reading by the time it writes them: StateTensor.inPlace).
+  const fetches: Record<string, ort.Tensor | null> = Object.fromEntries(session.outputNames.map((n) => [n, null]));
+  for (const out of req.inPlace ?? []) {
+    const target = req.keep?.[out] === undefined ? undefined : store.get(req.keep[out]);
+    if (!target) throw new Error(`step worker: in-place output "${out}" has no stored tensor to write into`);
+    fetches[out] = target;
+  }
   const t1 = performance.now();
-  const outputs = await session.run(feeds);
+  const outputs = await session.run(feeds, fetches);
   const t2 = performance.now();
   for (const [out, to] of Object.entries(req.keep ?? {})) {
     const t = outputs[out];

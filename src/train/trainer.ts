@@ -367,11 +367,12 @@ export class Trainer extends EventEmitter {
     const runner = this.runner!;
     const update = this.update;
     const keep = Object.fromEntries(update.state.filter((s) => s.next).map((s) => [s.next!, s.name]));
+    const inPlace = update.state.filter((s) => s.next && s.inPlace).map((s) => s.next!);
     const hyper: WireFeeds = {};
     for (const h of update.hyper) hyper[h.name] = scalarF32(h.name === 'lr' ? lr : t);
     if (this.gradAccum === 1) {
       const m = update.metrics;
-      const out = await runner.run('train', { ...feeds[0], ...hyper }, { fetch: [m.loss!, m.gradNorm!, ...countAndNumerators(update)], keep });
+      const out = await runner.run('train', { ...feeds[0], ...hyper }, { fetch: [m.loss!, m.gradNorm!, ...countAndNumerators(update)], keep, inPlace });
       return { loss: scalar(out[m.loss!]), gradNorm: scalar(out[m.gradNorm!]), ratios: ratiosOf(update, [out]) };
     }
     const grad = this.o.graphs.grad!.io;
@@ -383,7 +384,7 @@ export class Trainer extends EventEmitter {
     // The replicas' gradient sums join the first worker's, in worker order, before it applies the update.
     const sums = Object.values(grad.accumulate);
     for (const replica of this.replicas) await runner.add(await replica.get(sums));
-    const applied = runner.run('apply', hyper, { fetch: [update.metrics.gradNorm!], keep });
+    const applied = runner.run('apply', hyper, { fetch: [update.metrics.gradNorm!], keep, inPlace });
     const [outs, applyOut] = await Promise.all([Promise.all(micro), applied]);
     if (this.replicas.length > 0) await this.broadcastParams();
     const { lossSum, count } = sumsOf(grad, outs);

@@ -42,6 +42,41 @@ describe('compileStep', () => {
     expect([...s.outputNames].sort()).toEqual(names(io.outputs).sort());
   });
 
+  test('train: every state tensor updates in place, and writing into the inputs\' buffers gives the same state', async () => {
+    // Global-norm clipping makes each update wait for every gradient, so for every weight all reads come first.
+    expect(step.io.state.filter((s) => !s.inPlace).map((s) => s.name)).toEqual([]);
+    // Without clipping a layer's update need not wait for its weights' backward reads: those are not in place.
+    const unclipped = compileStep({ kind: 'train', config, shape, optimizer: { maxGradNorm: 0 } });
+    expect(unclipped.io.state.some((s) => s.role === 'param' && !s.inPlace)).toBe(true);
+
+    const session = await ort.InferenceSession.create(step.bytes);
+    const w = randomWeights(config, 7);
+    const state = (): Map<string, ort.Tensor> => new Map(step.io.state.map((s) => [s.name,
+      new ort.Tensor('float32', s.role === 'param' ? Float32Array.from(w.get(s.name)!) : new Float32Array(s.shape.reduce((a, b) => a * b, 1)), s.shape)]));
+    const ids = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(5 + ((i * 7) % (V - 5))));
+    const batch: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', ids, [B, T]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(B * T).fill(1n), [B, T]),
+      token_type_ids: new ort.Tensor('int64', new BigInt64Array(B * T), [B, T]),
+      masked_positions: new ort.Tensor('int64', BigInt64Array.from([1, 3, 5, 9, 10, 14], BigInt), [B * M]),
+      masked_labels: new ort.Tensor('int64', BigInt64Array.from([7, 8, 9, 10, 11, 12], BigInt), [B * M]),
+    };
+    for (const d of step.io.dropout) batch[d.name] = new ort.Tensor('bool', new Uint8Array(d.shape.reduce((a, b) => a * b, 1)).fill(1), d.shape);
+    const [fresh, inPlace] = [state(), state()];
+    for (let t = 1; t <= 2; t++) {
+      const hyper = { lr: new ort.Tensor('float32', Float32Array.of(0.01), []), step: new ort.Tensor('float32', Float32Array.of(t), []) };
+      const a = await session.run({ ...batch, ...hyper, ...Object.fromEntries(fresh) });
+      for (const s of step.io.state) fresh.set(s.name, a[s.next!]);
+      const fetches = Object.fromEntries(session.outputNames.map((n) => [n, null as ort.Tensor | null]));
+      for (const s of step.io.state) fetches[s.next!] = inPlace.get(s.name)!;
+      const b = await session.run({ ...batch, ...hyper, ...Object.fromEntries(inPlace) }, fetches);
+      expect(b.loss.data[0]).toBe(a.loss.data[0]);
+    }
+    for (const s of step.io.state) expect(inPlace.get(s.name)!.data).toEqual(fresh.get(s.name)!.data);
+    const moved = step.io.state.find((s) => s.role === 'param')!;
+    expect(inPlace.get(moved.name)!.data).not.toEqual(Float32Array.from(w.get(moved.name)!)); // it did train
+  });
+
   test('train: batch feeds are everything but state and hyper-parameters, dropout masks included', () => {
     const { io } = step;
     const batch = new Map(io.batch.map((b) => [b.name, b]));

@@ -190,3 +190,27 @@ describe('tied embeddings', () => {
     }
   });
 });
+
+describe('mayWriteInto (in-place state updates)', () => {
+  test('true when every reader of the input is an ancestor of the producer, or the producer itself elementwise', () => {
+    const g = new Graph();
+    const w = g.param('w', [3, 3]);
+    const x = g.input('x', 'float32', [3, 3]);
+    const loss = g.reduceSum(g.matmul(x, w), undefined, false); // reads w, and the update waits for it
+    const next = g.output(g.sub(w, g.mul(x, loss)), 'new.w');
+    expect(g.mayWriteInto(w, next)).toBe(true);
+  });
+
+  test('false when a reader of the input may run after the write, or the producer is not elementwise', () => {
+    const g = new Graph();
+    const w = g.param('w', [3, 3]);
+    const x = g.input('x', 'float32', [3, 3]);
+    g.output(g.matmul(x, w), 'y'); // nothing orders this read before new.w's write
+    const next = g.output(g.sub(w, x), 'new.w');
+    expect(g.mayWriteInto(w, next)).toBe(false);
+    const h = new Graph();
+    const v = h.param('v', [3, 3]);
+    const vv = h.output(h.matmul(v, v), 'new.v'); // a MatMul reads rows of v after it wrote others
+    expect(h.mayWriteInto(v, vv)).toBe(false);
+  });
+});
