@@ -95,6 +95,7 @@ function measure(args, dir) {
   );
   env.MALLOC_MMAP_THRESHOLD_ ??= '2147483647';
   env.MALLOC_TRIM_THRESHOLD_ ??= '8589934592';
+  env.MALLOC_ARENA_MAX ??= '2'; // as bin/compactlm
   const started = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [wrapper, ...args], { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 26 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -193,7 +193,7 @@ run() {
     echo "gpu.sh: --- BENCH_DEVICE=$1 ---" >&2
     local rc=0
     (cd "$app" && BENCH_DEVICE="$1" BENCH_PRESET="$preset" BENCH_THREADS="$threads" BENCH_PYTORCH=0 \
-      MALLOC_MMAP_THRESHOLD_=2147483647 MALLOC_TRIM_THRESHOLD_=8589934592 bin/node bench/train-step.mjs --profile) >"$dir/$1.jsonl" || rc=$?
+      MALLOC_MMAP_THRESHOLD_=2147483647 MALLOC_TRIM_THRESHOLD_=8589934592 MALLOC_ARENA_MAX=2 bin/node bench/train-step.mjs --profile) >"$dir/$1.jsonl" || rc=$?
     cat "$dir/$1.jsonl"
     [ "$rc" -eq 0 ] || exit "$rc"
   }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 // Big output buffers are re-mapped on every run without these (see bin/compactlm); they must be set at start-up.
 if (!process.env.MALLOC_MMAP_THRESHOLD_) {
-  const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: '2147483647', MALLOC_TRIM_THRESHOLD_: '8589934592' };
+  const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: '2147483647', MALLOC_TRIM_THRESHOLD_: '8589934592', MALLOC_ARENA_MAX: '2' };
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { env, stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }

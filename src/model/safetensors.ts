@@ -165,8 +165,13 @@ export function serializeSafetensors(
   tensors: readonly Tensor[],
   metadata: Record<string, string> | null = PT_METADATA,
 ): Buffer {
+  return Buffer.concat(safetensorsParts(tensors, metadata));
+}
+
+/** A safetensors file as its consecutive parts, the header then views of the tensors' own bytes (no copy). */
+export function safetensorsParts(tensors: readonly Tensor[], metadata: Record<string, string> | null = PT_METADATA): Buffer[] {
   const ordered = layout(tensors);
-  return Buffer.concat([encodeHeader(ordered, metadata), ...ordered.map((t) => bytesOf(t.data))]);
+  return [encodeHeader(ordered, metadata), ...ordered.map((t) => bytesOf(t.data))];
 }
 
 /**

@@ -29,6 +29,9 @@ import { dirname, join } from 'node:path';
 import { fsyncDir, track, writeFileAtomic, writeSynced } from '../util/atomic.js';
 import { fsError, UserError } from '../util/errors.js';
 
+/** A checkpoint file's bytes, text, or a function that makes its bytes (or their consecutive parts) when written. */
+export type CheckpointFile = Uint8Array | string | (() => Promise<Uint8Array | readonly Uint8Array[]>);
+
 export interface CheckpointInfo {
   name: string;
   step: number;
@@ -65,7 +68,7 @@ export class Checkpoints {
   }
 
   /** Writes a complete checkpoint for `step`, then rotates old ones and updates index.json. */
-  async save(step: number, files: Record<string, Uint8Array | string>, opts: { score?: number | null } = {}): Promise<CheckpointInfo> {
+  async save(step: number, files: Record<string, CheckpointFile>, opts: { score?: number | null } = {}): Promise<CheckpointInfo> {
     if (!Number.isInteger(step) || step < 0) throw new RangeError(`checkpoint step must be a non-negative integer, got ${step}`);
     for (const f of Object.keys(files)) {
       if (f === META || f === '' || f.startsWith('.') || /[\\/]/.test(f)) throw new RangeError(`bad checkpoint file name "${f}"`);
@@ -80,11 +83,15 @@ export class Checkpoints {
     const sha256: Record<string, string> = {};
     try {
       await fsp.mkdir(tmp);
-      for (const [f, data] of Object.entries(files)) {
-        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-        await writeSynced(join(tmp, f), bytes);
-        sizes[f] = bytes.byteLength;
-        sha256[f] = createHash('sha256').update(bytes).digest('hex');
+      for (const [f, file] of Object.entries(files)) {
+        // A lazy file is made only now, so a big one is written and let go before the next is made.
+        const data = typeof file === 'function' ? await file() : file;
+        const parts = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : Array.isArray(data) ? data : [data as Uint8Array];
+        await writeSynced(join(tmp, f), parts);
+        sizes[f] = parts.reduce((n, p) => n + p.byteLength, 0);
+        const hash = createHash('sha256');
+        for (const p of parts) hash.update(p);
+        sha256[f] = hash.digest('hex');
       }
       await writeSynced(join(tmp, META), JSON.stringify({ step, score, files: sizes, sha256 }, null, 2) + '\n');
       await fsyncDir(tmp);

@@ -32,7 +32,7 @@
 import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { serializeSafetensors, readSafetensors } from '../model/safetensors.js';
+import { readSafetensors, safetensorsParts } from '../model/safetensors.js';
 import { StepRunner, scalar } from '../runtime/step-runner.js';
 import type { SessionConfig } from '../runtime/session.js';
 import type { RunTiming } from '../runtime/step-worker.js';
@@ -40,7 +40,7 @@ import { f32, scalarF32, type WireFeeds, type WireTensor } from '../runtime/wire
 import { WEIGHTS_FILE } from '../model/checkpoint-folder.js';
 import type { CompiledStep, IoSpec, StateTensor } from '../model/step-compiler.js';
 import { UserError } from '../util/errors.js';
-import { Checkpoints, nothingToResume, type CheckpointInfo } from './checkpoints.js';
+import { Checkpoints, nothingToResume, type CheckpointFile, type CheckpointInfo } from './checkpoints.js';
 import { workerCountProblem } from './worker-count.js';
 import { evalRow, MetricsLog, type EvalRow, type TrainRow } from './metrics.js';
 import type { Schedule } from './schedule.js';
@@ -414,11 +414,15 @@ export class Trainer extends EventEmitter {
   }
 
   private async saveCheckpoint(ckpts: Checkpoints, state: TrainerState, score: number | null): Promise<CheckpointInfo> {
-    const [names, moments] = [this.paramNames, this.momentNames];
-    const got = await this.runner!.get([...names, ...moments]);
-    const files: Record<string, Uint8Array | string> = {
-      [WEIGHTS_FILE]: serializeSafetensors(names.map((n) => tensorOf(n, got[n]))),
-      [OPTIMIZER_FILE]: serializeSafetensors(moments.map((n) => tensorOf(n, got[n]))),
+    // Weights, then moments, each copied out of the worker only when its file is written: at most the moments'
+    // copy is held at once, never a second one for the file.
+    const file = (names: string[]) => async () => {
+      const got = await this.runner!.get(names);
+      return safetensorsParts(names.map((n) => tensorOf(n, got[n])));
+    };
+    const files: Record<string, CheckpointFile> = {
+      [WEIGHTS_FILE]: file(this.paramNames),
+      [OPTIMIZER_FILE]: file(this.momentNames),
       [STATE_FILE]: JSON.stringify(state, null, 2) + '\n',
       ...(this.o.checkpointFiles?.() ?? {}),
     };

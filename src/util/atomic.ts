@@ -88,11 +88,12 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   if (o.durable) await fsyncDir(dirname(path));
 }
 
-/** Writes a file and fsyncs it (no rename: for files inside a temporary folder). */
-export async function writeSynced(path: string, data: Uint8Array | string): Promise<void> {
+/** Writes a file (its bytes, or its consecutive parts) and fsyncs it (no rename: for files inside a temporary folder). */
+export async function writeSynced(path: string, data: Uint8Array | string | readonly Uint8Array[]): Promise<void> {
   const fh = await fsp.open(path, 'w');
   try {
-    await fh.writeFile(data);
+    // Each writeFile on a handle continues where the last one ended.
+    for (const part of typeof data === 'string' || !Array.isArray(data) ? [data as Uint8Array | string] : data) await fh.writeFile(part);
     await fh.sync();
   } finally {
     await fh.close();

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,19 @@ describe('Checkpoints', () => {
     expect(new Uint8Array(await fsp.readFile(join(latest.dir, 'weights.bin')))).toEqual(files(42)['weights.bin']);
     expect(JSON.parse(await fsp.readFile(join(latest.dir, 'state.json'), 'utf8'))).toEqual({ step: 42 });
     expect(latest.files).toEqual({ 'weights.bin': 1042, 'state.json': '{"step":42}'.length });
+  });
+
+  test('a lazy file is made when it is written, in order, and its parts are written one after another', async () => {
+    const made: string[] = [];
+    const info = await new Checkpoints(run).save(43, {
+      'a.bin': async () => { made.push('a'); return [Uint8Array.of(1, 2), Uint8Array.of(), Uint8Array.of(3)]; },
+      'b.bin': async () => { made.push('b'); return Uint8Array.of(9); },
+    });
+    expect(made).toEqual(['a', 'b']);
+    expect([...await fsp.readFile(join(info.dir, 'a.bin'))]).toEqual([1, 2, 3]);
+    expect(info.files).toEqual({ 'a.bin': 3, 'b.bin': 1 });
+    const meta = JSON.parse(await fsp.readFile(join(info.dir, 'checkpoint.json'), 'utf8'));
+    expect(meta.sha256['a.bin']).toBe(createHash('sha256').update(Uint8Array.of(1, 2, 3)).digest('hex'));
   });
 
   test('temp folders and incomplete step folders are ignored, and the next save removes leftovers', async () => {
