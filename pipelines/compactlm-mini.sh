@@ -64,5 +64,6 @@ further compactlm-mini-stage5 compactlm-mini-stage4-fp16 45 0.0003 --steps 1500 
 ship compactlm-mini-stage5 compactlm-mini-stage4-fp16 --out $R/compactlm-mini-stage5-fp16
 further compactlm-mini-stage6 compactlm-mini-stage5-fp16 46 0.0003 --steps 2400
 ship compactlm-mini-stage6 compactlm-mini-stage5-fp16 --out $R/compactlm-mini-stage6-fp16
-further compactlm-mini-stage7 compactlm-mini-stage6-fp16 47 0.0003 --steps 2800
+further compactlm-mini-stage7 compactlm-mini-stage6-fp16 47 0.0003 --steps 2800 --stop-after 600
+further compactlm-mini-stage7 compactlm-mini-stage6-fp16 47 0.0003 --steps 2000 --resume
 ship compactlm-mini-stage7 compactlm-mini-stage6-fp16
