@@ -522,23 +522,32 @@ export class Graph {
 
   /**
    * Whether `output` may be written into `input`'s own buffer (an optimizer updating its state in place, so a step
-   * allocates no second copy of it). True when every node that reads `input` is an ancestor of the node producing
-   * `output` — ORT runs nodes one at a time in a topological order, so all reads are done before the write starts —
-   * or is that producer itself and elementwise over `input`'s shape (each element is read before it is written).
+   * allocates no second copy of it). ORT runs nodes one at a time in a topological order, so a read of `input` by
+   * an ancestor of the node producing `output` is over before that write starts. Two cases need more: the producer
+   * itself may read it only elementwise (each element is read before it is written), and so may every node ORT
+   * could fuse into the producer (one whose only consumer is the producer, or such a node): a MatMul fused into the
+   * writing Add would read `input` while writing it.
    */
   mayWriteInto(input: Value, output: Value): boolean {
     const producer = output.producer;
     if (!producer || !sameShape(input.shape, output.shape)) return false;
+    const consumers = new Map<Value, number>();
+    for (const n of this.nodes) for (const v of n.inputs) if (v) consumers.set(v, (consumers.get(v) ?? 0) + 1);
+    for (const v of this.outputs) consumers.set(v, (consumers.get(v) ?? 0) + 1);
+    // Recording order is topological, so walking it backwards meets each consumer before its producers.
     const before = new Set<Node>();
-    const stack = [producer];
-    while (stack.length > 0) {
-      for (const v of stack.pop()!.inputs) {
-        const p = v?.producer;
-        if (p && !before.has(p)) { before.add(p); stack.push(p); }
+    const fusable = new Set<Node>([producer]);
+    for (let i = this.nodes.indexOf(producer); i >= 0; i--) {
+      const n = this.nodes[i];
+      if (n !== producer && !before.has(n)) continue;
+      for (const v of n.inputs) {
+        if (!v?.producer) continue;
+        before.add(v.producer);
+        if (fusable.has(n) && consumers.get(v) === 1) fusable.add(v.producer);
       }
     }
-    return this.nodes.every((n) => !n.inputs.includes(input) || before.has(n)
-      || (n === producer && ELEMENTWISE.has(n.opType)));
+    return this.nodes.every((n) => !n.inputs.includes(input)
+      || (fusable.has(n) ? ELEMENTWISE.has(n.opType) : before.has(n)));
   }
 
   private outputByName(name: string): Value {

@@ -196,9 +196,23 @@ describe('mayWriteInto (in-place state updates)', () => {
     const g = new Graph();
     const w = g.param('w', [3, 3]);
     const x = g.input('x', 'float32', [3, 3]);
-    const loss = g.reduceSum(g.matmul(x, w), undefined, false); // reads w, and the update waits for it
+    const loss = g.output(g.reduceSum(g.matmul(x, w), undefined, false), 'loss'); // reads w; the update waits for it
     const next = g.output(g.sub(w, g.mul(x, loss)), 'new.w');
     expect(g.mayWriteInto(w, next)).toBe(true);
+  });
+
+  test('false when a node ORT could fuse into the producer reads the input other than elementwise', () => {
+    const g = new Graph();
+    const w = g.param('w', [3, 3]);
+    const x = g.input('x', 'float32', [3, 3]);
+    const next = g.output(g.add(g.matmul(x, w), x), 'new.w'); // MatMul + Add: one Gemm reading w as it writes
+    expect(g.mayWriteInto(w, next)).toBe(false);
+    const h = new Graph();
+    const v = h.param('v', [3, 3]);
+    const y = h.input('y', 'float32', [3, 3]);
+    const product = h.matmul(y, v);
+    h.output(product, 'product'); // a second consumer: the MatMul cannot be fused into the Add
+    expect(h.mayWriteInto(v, h.output(h.add(product, v), 'new.v'))).toBe(true);
   });
 
   test('false when a reader of the input may run after the write, or the producer is not elementwise', () => {
