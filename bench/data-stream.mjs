@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MALLOC_ENV } from './lib/malloc-env.mjs';
 import { peerPython } from './lib/peer-python.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -93,9 +94,7 @@ function measure(args, dir) {
       `process.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n` +
       `await import(${JSON.stringify(pathToFileURL(cli).href)});\n`,
   );
-  env.MALLOC_MMAP_THRESHOLD_ ??= '2147483647';
-  env.MALLOC_TRIM_THRESHOLD_ ??= '8589934592';
-  env.MALLOC_ARENA_MAX ??= '2'; // as bin/compactlm
+  for (const [k, v] of Object.entries(MALLOC_ENV)) env[k] ??= v;
   const started = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [wrapper, ...args], { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 26 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -9,10 +9,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, parse, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MALLOC_ENV } from './lib/malloc-env.mjs';
 
 // Big output buffers are re-mapped on every run without these (see bin/compactlm); they must be set at start-up.
 if (!process.env.MALLOC_MMAP_THRESHOLD_) {
-  const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: '2147483647', MALLOC_TRIM_THRESHOLD_: '8589934592', MALLOC_ARENA_MAX: '2' };
+  const env = { ...process.env, ...MALLOC_ENV };
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { env, stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }

@@ -5,6 +5,7 @@ import { readdirSync, appendFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { MALLOC_ENV } from '../bench/lib/malloc-env.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Arguments from the first --flag on go to every bench run (e.g. `npm run bench -- serve --burst-s 10`).
@@ -20,7 +21,7 @@ for (const name of names) {
     console.error(`bench: no bench/${name}.mjs (have: ${all.join(', ')})`);
     process.exit(2);
   }
-  const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: '2147483647', MALLOC_TRIM_THRESHOLD_: '8589934592', MALLOC_ARENA_MAX: '2' }; // as bin/compactlm
+  const env = { ...process.env, ...MALLOC_ENV };
   const r = spawnSync(process.execPath, [join(root, 'bench', `${name}.mjs`), ...passed], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   process.stdout.write(r.stdout ?? '');
   if (process.env.BENCH_OUT && r.stdout) appendFileSync(process.env.BENCH_OUT, r.stdout);

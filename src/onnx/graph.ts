@@ -138,6 +138,7 @@ export class Graph {
   private nextId = 0;
   private names = new Set<string>();
   private constCache = new Map<string, Value>();
+  private consumers?: { size: number; counts: Map<Value, number> };
 
   constructor(opts: GraphOptions = {}) {
     this.opset = opts.opset ?? 20;
@@ -531,9 +532,7 @@ export class Graph {
   mayWriteInto(input: Value, output: Value): boolean {
     const producer = output.producer;
     if (!producer || !sameShape(input.shape, output.shape)) return false;
-    const consumers = new Map<Value, number>();
-    for (const n of this.nodes) for (const v of n.inputs) if (v) consumers.set(v, (consumers.get(v) ?? 0) + 1);
-    for (const v of this.outputs) consumers.set(v, (consumers.get(v) ?? 0) + 1);
+    const consumers = this.consumerCounts();
     // Recording order is topological, so walking it backwards meets each consumer before its producers.
     const before = new Set<Node>();
     const fusable = new Set<Node>([producer]);
@@ -548,6 +547,18 @@ export class Graph {
     }
     return this.nodes.every((n) => !n.inputs.includes(input)
       || (fusable.has(n) ? ELEMENTWISE.has(n.opType) : before.has(n)));
+  }
+
+  /** How many nodes and graph outputs read each value; recounted only after the graph grew (it only ever grows). */
+  private consumerCounts(): ReadonlyMap<Value, number> {
+    const size = this.nodes.length + this.outputs.length;
+    if (this.consumers?.size !== size) {
+      const counts = new Map<Value, number>();
+      for (const n of this.nodes) for (const v of n.inputs) if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
+      for (const v of this.outputs) counts.set(v, (counts.get(v) ?? 0) + 1);
+      this.consumers = { size, counts };
+    }
+    return this.consumers.counts;
   }
 
   private outputByName(name: string): Value {

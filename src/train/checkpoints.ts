@@ -86,7 +86,7 @@ export class Checkpoints {
       for (const [f, file] of Object.entries(files)) {
         // A lazy file is made only now, so a big one is written and let go before the next is made.
         const data = typeof file === 'function' ? await file() : file;
-        const parts = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : Array.isArray(data) ? data : [data as Uint8Array];
+        const parts = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
         await writeSynced(join(tmp, f), parts);
         sizes[f] = parts.reduce((n, p) => n + p.byteLength, 0);
         const hash = createHash('sha256');

@@ -164,6 +164,8 @@ export class Trainer extends EventEmitter {
   private replicas: StepRunner[] = [];
   private trainedTokens = 0;
   private trainedMs = 0;
+  /** What every update step keeps (new.w → w) and which of those it writes in place: fixed by the graphs. */
+  private readonly writes: { keep: Record<string, string>; inPlace: string[] };
 
   constructor(readonly o: TrainerOptions) {
     super();
@@ -172,6 +174,11 @@ export class Trainer extends EventEmitter {
     if (k > 1 && !(o.graphs.grad && o.graphs.apply)) throw new Error('Trainer: gradAccum > 1 needs grad and apply graphs');
     const workersProblem = workerCountProblem(o.workers ?? 1, k);
     if (workersProblem) throw new UserError(workersProblem);
+    const replaced = this.update.state.filter((s) => s.next);
+    this.writes = {
+      keep: Object.fromEntries(replaced.map((s) => [s.next!, s.name])),
+      inPlace: replaced.filter((s) => s.inPlace).map((s) => s.next!),
+    };
   }
 
   /** The step that updates the state: train, or apply after accumulation. */
@@ -366,8 +373,7 @@ export class Trainer extends EventEmitter {
   private async runStep(feeds: WireFeeds[], lr: number, t: number): Promise<StepOut> {
     const runner = this.runner!;
     const update = this.update;
-    const keep = Object.fromEntries(update.state.filter((s) => s.next).map((s) => [s.next!, s.name]));
-    const inPlace = update.state.filter((s) => s.next && s.inPlace).map((s) => s.next!);
+    const { keep, inPlace } = this.writes;
     const hyper: WireFeeds = {};
     for (const h of update.hyper) hyper[h.name] = scalarF32(h.name === 'lr' ? lr : t);
     if (this.gradAccum === 1) {

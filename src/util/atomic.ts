@@ -93,7 +93,7 @@ export async function writeSynced(path: string, data: Uint8Array | string | read
   const fh = await fsp.open(path, 'w');
   try {
     // Each writeFile on a handle continues where the last one ended.
-    for (const part of typeof data === 'string' || !Array.isArray(data) ? [data as Uint8Array | string] : data) await fh.writeFile(part);
+    for (const part of typeof data === 'string' || data instanceof Uint8Array ? [data] : data) await fh.writeFile(part);
     await fh.sync();
   } finally {
     await fh.close();
