@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // End-to-end trainer throughput (dist/train/pretrain.js): the worker thread running the step graphs, the main thread
 // drawing the next batch (packing, masking, dropout keep-masks) meanwhile. In one run, at the same shape (BERT-mini,
-// datasets/prose.csv, B=16, T=128, M = the trainer's masked slots per sequence for T, dropout 0.1 on every side):
+// datasets/prose.csv, B=16, T=128, dropout 0.1 on every side; the peers score 19 rows per sequence, the trainer's
+// mean at 15% masking, since it feeds only the scored ones of its M slots):
 //   one worker   the trainer with one session of BENCH_THREADS threads, batch B;
 //   workers      the trainer with `workers: 2` (one ORT thread each) over two micro-batches of B/2 (gradAccum 2),
 //                the same B·T tokens per optimizer step;
@@ -34,7 +35,10 @@ const threads = Number(process.env.BENCH_THREADS ?? 2);
 const B = Number(process.env.BENCH_B ?? 16);
 const T = Number(process.env.BENCH_T ?? 128);
 const dropout = Number(process.env.BENCH_DROPOUT ?? 0.1);
-const M = defaultMaxPredictions(T); // what pretrain's graphs are compiled with
+const M = defaultMaxPredictions(T); // the slots pretrain's masking reserves per sequence
+// The trainer feeds only the scored slots (15% of the T − 2 maskable tokens on average), so the bare step and
+// PyTorch score that many rows per sequence.
+const scored = Math.round(0.15 * (T - 2));
 const warm = Math.min(3, steps - 2);
 const VARIANTS = {
   'one worker': { batchSize: B, gradAccum: 1, threads },
@@ -97,7 +101,7 @@ const trainer = Object.fromEntries(Object.keys(VARIANTS).map((name) => {
 }));
 
 const shapeEnv = {
-  BENCH_PRESET: preset, BENCH_STEPS: String(steps), BENCH_THREADS: String(threads), BENCH_B: String(B), BENCH_T: String(T), BENCH_M: String(M),
+  BENCH_PRESET: preset, BENCH_STEPS: String(steps), BENCH_THREADS: String(threads), BENCH_B: String(B), BENCH_T: String(T), BENCH_M: String(scored),
 };
 const bare = jsonLine(child(join(here, '..', 'train-step.mjs'), { ...shapeEnv, BENCH_DROPOUT: String(dropout), BENCH_PYTORCH: '0' }), 'train_step', 'bench/train-step.mjs');
 if (bare.skipped) fail(bare.skipped);
@@ -111,7 +115,7 @@ const torch = peer.skipped ? peer : jsonLine(spawnSync(peer.python, [join(here, 
 for (const [name, t] of Object.entries(trainer)) {
   const v = VARIANTS[name];
   console.log(JSON.stringify({
-    bench: 'trainer', variant: name, preset, batch_size: B, seq_len: T, masked_per_seq: M, dropout,
+    bench: 'trainer', variant: name, preset, batch_size: B, seq_len: T, masked_per_seq: M, peers_scored_per_seq: scored, dropout,
     micro_batch: v.batchSize, grad_accum: v.gradAccum, workers: v.workers ?? 1, threads_per_worker: v.threads, ...t,
     bench_step_ms: bare.ms_per_step, bench_step_threads: threads, vs_bench_step: +(t.ms_per_step / bare.ms_per_step).toFixed(3),
     pytorch_step_ms: torch.ms_per_step ?? null, pytorch_threads: threads,

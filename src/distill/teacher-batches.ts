@@ -1,7 +1,7 @@
 /**
  * The batch source of distillation: pretraining's masked-LM batches (mlm-batches.ts: same data order, masking and
  * dropout draws, same state in checkpoints), each micro-batch with the teacher's logits at its masked positions
- * added as the `teacher_logits` feed [B·M, V] of the distillation train graph.
+ * added as the `teacher_logits` feed [num_masked, V] of the distillation train graph.
  *
  * The teacher sees exactly the student's corrupted input ([MASK]/random/unchanged tokens), without dropout, as in
  * DistilBERT's distiller (`t_logits = self.teacher(input_ids=…, attention_mask=…)` under no_grad). It runs on the

@@ -3,13 +3,13 @@
  *
  *   const teacher = await loadTeacher('runs/base');            // folder, export folder or hub id
  *   const logits = await maskedLogits(teacher, { batchSize: 16, seqLen: 128, maxPredictions: 20 }, { threads: 2 });
- *   const t = await logits.run(feeds);                           // Float32Array [B·M, V] at feeds.masked_positions
+ *   const t = await logits.run(feeds);                           // Float32Array [num_masked, V] at feeds.masked_positions
  *
  * What --teacher may be:
  * 1. a model folder: config.json + model.safetensors (or a sharded index) in Hugging Face BertForMaskedLM form
  *    (loadModelFolder: legacy LayerNorm.gamma/beta names, pooler and NSP head ignored). Its logits come from a graph
  *    that runs the MLM head only at the gathered masked positions (the train graph's trick): the [B·T, V] decoder
- *    product, the biggest matrix multiply of a small model, shrinks to [B·M, V].
+ *    product, the biggest matrix multiply of a small model, shrinks to [num_masked, V].
  * 2. an export folder from `compactlm export` (onnx/model.onnx with output `logits` [batch, sequence, V], plus
  *    config.json): run as it is, on a few rows at a time to bound the [rows, T, V] output, rows gathered in JS.
  *    A folder with both uses the safetensors weights (same model, less work).
@@ -47,7 +47,7 @@ export interface Teacher {
   numParams: number;
 }
 
-/** Logits [B·M, V] at a batch's masked positions. */
+/** Logits [num_masked, V] at a batch's masked positions. */
 export interface MaskedLogits {
   run(feeds: WireFeeds): Promise<Float32Array>;
   release(): Promise<void>;
@@ -146,12 +146,12 @@ export async function onnxMaskedLogits(dir: string, V: number, s: StepShape, ses
     throw new UserError(`${path}: inputs ${JSON.stringify(sess.inputNames)}; a teacher export must take input_ids (and optionally attention_mask, token_type_ids)`);
   }
   if (!sess.outputNames.includes('logits')) throw new UserError(`${path}: no output named logits (outputs ${JSON.stringify(sess.outputNames)}); export a masked-LM model`);
-  const { batchSize: B, seqLen: T, maxPredictions: M } = s;
+  const { batchSize: B, seqLen: T } = s;
   const chunk = Math.max(1, Math.min(B, maxRows));
   return {
     async run(feeds) {
-      const out = new Float32Array(B * M * V);
       const positions = feeds.masked_positions.data as BigInt64Array;
+      const out = new Float32Array(positions.length * V);
       for (let b0 = 0; b0 < B; b0 += chunk) {
         const rows = Math.min(chunk, B - b0);
         const input: Record<string, ort.Tensor> = {};
@@ -163,10 +163,10 @@ export async function onnxMaskedLogits(dir: string, V: number, s: StepShape, ses
           throw new UserError(`${path}: logits have shape [${logits.dims}], expected [${rows}, ${T}, ${V}]`);
         }
         const data = logits.data as Float32Array;
-        for (let slot = b0 * M; slot < (b0 + rows) * M; slot++) {
-          const row = Number(positions[slot]) - b0 * T; // flat b·T + t, rebased to this chunk
-          out.set(data.subarray(row * V, (row + 1) * V), slot * V);
-        }
+        positions.forEach((p, slot) => {
+          const row = Number(p) - b0 * T; // flat b·T + t, rebased to this chunk
+          if (row >= 0 && row < rows * T) out.set(data.subarray(row * V, (row + 1) * V), slot * V);
+        });
       }
       return out;
     },

@@ -21,6 +21,7 @@
  * micro-batches works as for CE (step-compiler.ts, kinds grad and apply). `correct`/`count` are the student's masked-token accuracy counts.
  */
 import type { Graph, Value } from '../onnx/graph.js';
+import { MASKED_SLOTS } from './heads/mlm.js';
 import { mlmLoss, type MlmLoss } from './losses.js';
 import type { Loss } from './step-compiler.js';
 
@@ -94,15 +95,18 @@ function stepLoss(o: DistillLossOptions, m: Pick<Loss, 'countName' | 'ratios' | 
 }
 
 /**
- * The distillation loss for the step compiler: inputs `masked_labels` int64 [B·M] and `teacher_logits` float32
- * [B·M, V] (the teacher's logits at the same gathered positions, fed by the batch source); metrics as the MLM loss.
+ * The distillation loss for the step compiler: inputs `masked_labels` int64 [num_masked] and `teacher_logits` float32
+ * [num_masked, V] (the teacher's logits at the same gathered positions, fed by the batch source); metrics as the MLM loss.
  */
 export function distillationLoss(o: DistillLossOptions = {}): Loss {
   return stepLoss(o, {
     countName: 'mlm_count', ratios: { mlm_acc: 'mlm_correct' }, perplexity: true, correct: 'mlm_correct',
     inputs: (g, _logits, shape, config) => {
       const n = shape.batchSize * shape.maxPredictions;
-      return { labels: g.input('masked_labels', 'int64', [n]), teacher: g.input('teacher_logits', 'float32', [n, config.vocab_size]) };
+      return {
+        labels: g.input('masked_labels', 'int64', [n], { dims: [MASKED_SLOTS] }),
+        teacher: g.input('teacher_logits', 'float32', [n, config.vocab_size], { dims: [MASKED_SLOTS, config.vocab_size] }),
+      };
     },
   });
 }

@@ -15,6 +15,7 @@
  * Feed `dLogits` as the seed of the backward pass: `bert.gradients(logits, loss.dLogits)`.
  */
 import type { Graph, Value } from '../onnx/graph.js';
+import { MASKED_SLOTS } from './heads/mlm.js';
 import type { Loss } from './step-compiler.js';
 
 /** Label value that the loss ignores (PyTorch's and ONNX's `ignore_index`): an unused masked-LM slot. */
@@ -91,7 +92,7 @@ export function mlmLoss(g: Graph, logits: Value, labels: Value, o: MlmLossOption
 }
 
 /**
- * The masked-LM loss for the step compiler: labels `masked_labels` int64 [B·M] (−100 = unused slot) at the head's
+ * The masked-LM loss for the step compiler: labels `masked_labels` int64 [num_masked] (≤ B·M rows; −100 = unused slot) at the head's
  * gathered positions; reports mlm_count and mlm_acc = mlm_correct / mlm_count.
  */
 export function maskedLmLoss(o: Omit<MlmLossOptions, 'ignoreIndex'> = {}): Loss {
@@ -101,7 +102,7 @@ export function maskedLmLoss(o: Omit<MlmLossOptions, 'ignoreIndex'> = {}): Loss 
     ratios: { mlm_acc: 'mlm_correct' },
     perplexity: true,
     build(g, logits, shape) {
-      const labels = g.input('masked_labels', 'int64', [shape.batchSize * shape.maxPredictions]);
+      const labels = g.input('masked_labels', 'int64', [shape.batchSize * shape.maxPredictions], { dims: [MASKED_SLOTS] });
       const l = mlmLoss(g, logits, labels, o);
       return { loss: l.loss, lossSum: l.lossSum, count: l.count, sums: { mlm_correct: l.correct }, dLogits: l.dLogits };
     },

@@ -61,6 +61,8 @@ export interface Head {
   /** Inference outputs from the encoder's rows [batch·sequence, H] (dynamic dims). */
   outputs: Record<string, (bert: BertForMaskedLM, rows: Value) => Value>;
   defaultOutputs: readonly string[];
+  /** The symbolic row count of the scored logits where the batch source decides it (masked-LM: MASKED_SLOTS). */
+  scoredRows?: string;
   /** Eval graphs also output the scored logits (small per-sequence logits, for metrics such as macro-F1). */
   evalLogits?: boolean;
 }
@@ -180,8 +182,9 @@ export function compileStep(o: CompileOptions): CompiledStep {
   const accumulate: Record<string, string> = {};
   let optimizer: AdamWOptions | undefined;
 
+  const scoredDims = head.scoredRows ? { dims: [head.scoredRows, ...logits.shape.slice(1)] } : {};
   if (o.kind === 'logits') {
-    g.output(logits, 'logits');
+    g.output(logits, 'logits', scoredDims);
     return finish(g, o, bert, params, { state: [], accumulate, metrics, weights: o.weights });
   }
 
@@ -193,7 +196,7 @@ export function compileStep(o: CompileOptions): CompiledStep {
     g.output(terms.count, loss.countName);
     sums();
     Object.assign(metrics, { loss: 'loss', lossSum: 'loss_sum', count: loss.countName });
-    if (head.evalLogits) metrics.logits = g.output(logits, 'logits').name!;
+    if (head.evalLogits) metrics.logits = g.output(logits, 'logits', scoredDims).name!;
   } else if (o.kind === 'grad') {
     // ∂loss_sum = ∂loss · max(count, 1): summed over micro-batches and divided once by the total count in apply,
     // that is the big batch's gradient exactly (micro-batches score different numbers of slots).

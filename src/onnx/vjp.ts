@@ -261,7 +261,7 @@ export const VJP: Record<string, VjpRule> = {
       // Row means of u·γ: one MatMul of rows [·, k] with γ/k (one read of u, no [N, k] product written), when γ
       // spans the normalized axes; else the plain ReduceMean of the product.
       const meanTimesScale = size(scale.shape) === k
-        ? (u: Value) => g.reshape(g.matmul(g.reshape(u, [-1, k]), g.reshape(g.mul(scale, 1 / k), [k, 1])), r.shape)
+        ? (u: Value) => g.reshape(g.matmul(g.reshape(u, [-1, k]), g.reshape(g.mul(scale, 1 / k), [k, 1])), leadingDynamic(r.shape))
         : (u: Value) => g.reduceMean(g.mul(u, scale), axes, true);
       const inner = g.sub(dxhat, g.add(g.mul(xhat, meanTimesScale(dyXhat!)), meanTimesScale(dy)));
       dx = g.mul(inner, r);
@@ -269,6 +269,12 @@ export const VJP: Record<string, VjpRule> = {
     return [dx, c.needs[1] && unbroadcast(g, dyXhat!, scale.shape), c.needs[2] && unbroadcast(g, dy, bias!.shape)];
   },
 };
+
+/**
+ * A reshape target with the leading dim left to the runtime (−1), so that the rule also holds where that dim is
+ * symbolic: the masked-LM head's row count (heads/mlm.ts MASKED_SLOTS), fixed only at run time.
+ */
+const leadingDynamic = (shape: Shape): number[] => [-1, ...shape.slice(1)];
 
 /**
  * A table with at most this many rows (token types, say) gets its Gather gradient from one Gemm with a one-hot
@@ -279,11 +285,10 @@ const SMALL_TABLE_ROWS = 16;
 /** ḡtable [R, ...rest] = onehot(ids)ᵀ · ḡrows, as Equal(ids, 0..R−1) → Cast → Gemm(transA); negative ids wrap. */
 function oneHotRows(g: Graph, shape: Shape, ids: Value, updates: Value): Value {
   const R = shape[0];
-  const n = size(ids.shape);
-  const flat = g.reshape(ids, [n, 1]);
+  const flat = g.reshape(ids, [-1, 1]);
   const wrapped = g.where(g.less(flat, 0), g.add(flat, R), flat);
   const hot = g.cast(g.equal(wrapped, g.constant('int64', [1, R], Array.from({ length: R }, (_, i) => i))), updates.dtype); // [n, R]
-  const d = g.gemm(hot, g.reshape(updates, [n, size(shape.slice(1))]), null, { transA: true }); // [R, cols]
+  const d = g.gemm(hot, g.reshape(updates, [-1, size(shape.slice(1))]), null, { transA: true }); // [R, cols]
   return g.reshape(d, shape);
 }
 
@@ -296,10 +301,9 @@ function oneHotRows(g: Graph, shape: Shape, ids: Value, updates: Value): Value {
  */
 export function scatterAddRows(g: Graph, data: Value, ids: Value, updates: Value): Value {
   const cols = size(data.shape.slice(1));
-  const n = size(ids.shape);
   const table = g.reshape(data, [data.shape[0], cols]);
-  const index = g.expand(g.reshape(ids, [n, 1]), [n, cols]);
-  const out = g.op('ScatterElements', [table, index, g.reshape(updates, [n, cols])], { axis: 0, reduction: 'add' },
+  const index = g.expand(g.reshape(ids, [-1, 1]), [1, cols]);
+  const out = g.op('ScatterElements', [table, index, g.reshape(updates, [-1, cols])], { axis: 0, reduction: 'add' },
     [{ dtype: data.dtype, shape: table.shape }])[0];
   return g.reshape(out, data.shape);
 }

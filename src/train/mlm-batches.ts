@@ -13,9 +13,12 @@ import { fillKeepMask } from './dropout-masks.js';
 import type { DropoutSite } from '../model/bert.js';
 import { bool, i64, type WireFeeds } from '../runtime/wire.js';
 import { Rng, type RngState } from '../util/rng.js';
+import { IGNORE_INDEX } from '../model/losses.js';
 import { maskBatch, type MlmBatch } from './masking.js';
 import { Batcher, type BatcherState, type PackedDataset } from './packing.js';
 import type { BatchSource } from './trainer.js';
+
+const IGNORED = BigInt(IGNORE_INDEX);
 
 export interface MlmSourceOptions {
   /** Rows per micro-batch (B). */
@@ -99,19 +102,28 @@ export class MlmBatchSource implements BatchSource {
   }
 }
 
-/** Rows [start, start+B) of a masked batch as graph feeds (masked positions rebased to the micro-batch). */
+/**
+ * Rows [start, start+B) of a masked batch as graph feeds (masked positions rebased to the micro-batch). Only the
+ * scored slots are fed (at least one, so that a batch with nothing to predict still has a row): the masked-LM
+ * head's row count is symbolic (heads/mlm.ts), and the M slots a sequence reserves are ~40% empty at 15% masking,
+ * each an unused row of the [rows, V] vocabulary projection, its gradients and the loss.
+ */
 export function microBatch(mlm: MlmBatch, start: number, B: number): WireFeeds {
   const T = mlm.seqLen;
   const M = mlm.maxPredictions;
-  const positions = mlm.maskedPositions.slice(start * M, (start + B) * M);
+  const labels = mlm.maskedLabels.subarray(start * M, (start + B) * M);
+  const scored: number[] = [];
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== IGNORED) scored.push(i);
+  if (scored.length === 0) scored.push(0);
+  const positions = new BigInt64Array(scored.length);
   const offset = BigInt(start * T);
-  for (let i = 0; i < positions.length; i++) positions[i] -= offset;
+  scored.forEach((slot, i) => (positions[i] = mlm.maskedPositions[start * M + slot] - offset));
   return {
     input_ids: i64(mlm.inputIds.slice(start * T, (start + B) * T), [B, T]),
     attention_mask: i64(mlm.attentionMask.slice(start * T, (start + B) * T), [B, T]),
     token_type_ids: i64(mlm.tokenTypeIds.slice(start * T, (start + B) * T), [B, T]),
-    masked_positions: i64(positions, [B * M]),
-    masked_labels: i64(mlm.maskedLabels.slice(start * M, (start + B) * M), [B * M]),
+    masked_positions: i64(positions, [positions.length]),
+    masked_labels: i64(BigInt64Array.from(scored, (slot) => labels[slot]), [positions.length]),
   };
 }
 

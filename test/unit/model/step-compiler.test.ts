@@ -81,7 +81,8 @@ describe('compileStep', () => {
     const { io } = step;
     const batch = new Map(io.batch.map((b) => [b.name, b]));
     for (const name of ['input_ids', 'attention_mask', 'token_type_ids']) expect(batch.get(name)).toEqual({ name, dtype: 'int64', shape: [B, T] });
-    for (const name of ['masked_positions', 'masked_labels']) expect(batch.get(name)).toEqual({ name, dtype: 'int64', shape: [B * M] });
+    // At most B·M rows: the batch source feeds only the scored slots.
+    for (const name of ['masked_positions', 'masked_labels']) expect(batch.get(name)).toEqual({ name, dtype: 'int64', shape: ['num_masked'] });
     expect(io.dropout.map((d) => [d.name, d.shape])).toEqual([
       ['dropout.embeddings', [B, T, H]], ['dropout.layer.0.attention', [B, 2, T, T]],
       ['dropout.layer.0.attention.output', [B, T, H]], ['dropout.layer.0.output', [B, T, H]]]);
@@ -111,15 +112,43 @@ describe('compileStep', () => {
     expect(ev.io.dropout).toEqual([]);
   });
 
-  test('a loss declares its own inputs: distillation adds teacher_logits [B·M, V]', () => {
+  test('a loss declares its own inputs: distillation adds teacher_logits [num_masked, V]', () => {
     const kd = compileStep({ kind: 'train', config, shape, loss: distillationLoss({ temperature: 2, alpha: 0.5 }) });
-    expect(kd.io.batch.find((b) => b.name === 'teacher_logits')).toEqual({ name: 'teacher_logits', dtype: 'float32', shape: [B * M, V] });
+    expect(kd.io.batch.find((b) => b.name === 'teacher_logits')).toEqual({ name: 'teacher_logits', dtype: 'float32', shape: ['num_masked', V] });
   });
+
+  test.each([['cross-entropy', undefined], ['distillation', distillationLoss({ temperature: 2, alpha: 0.5 })]])(
+    'grad (%s): feeding only the scored slots gives the gradients of every B·M slot with −100 in the unused ones', async (_, loss) => {
+      const grad = compileStep({ kind: 'grad', config, shape, loss, dropout: false });
+      const session = await ort.InferenceSession.create(grad.bytes);
+      const w = randomWeights(config, 3);
+      const params = Object.fromEntries(grad.io.state.map((s) => [s.name, new ort.Tensor('float32', Float32Array.from(w.get(s.name)!), s.shape)]));
+      const ids = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(5 + ((i * 11) % (V - 5))));
+      const slots = [[1, 7], [3, 8], [0, -100], [9, 10], [0, -100], [0, -100]]; // [position, label]: sequence 0 scores 2, sequence 1 one
+      const teacher = Float32Array.from({ length: B * M * V }, (_, i) => Math.sin(i) * 3);
+      const run = (keep: number[]) => session.run({
+        ...params,
+        input_ids: new ort.Tensor('int64', ids, [B, T]),
+        attention_mask: new ort.Tensor('int64', new BigInt64Array(B * T).fill(1n), [B, T]),
+        token_type_ids: new ort.Tensor('int64', new BigInt64Array(B * T), [B, T]),
+        masked_positions: new ort.Tensor('int64', BigInt64Array.from(keep, (j) => BigInt(slots[j][0])), [keep.length]),
+        masked_labels: new ort.Tensor('int64', BigInt64Array.from(keep, (j) => BigInt(slots[j][1])), [keep.length]),
+        ...(loss ? { teacher_logits: new ort.Tensor('float32', Float32Array.from(keep.flatMap((j) => [...teacher.subarray(j * V, (j + 1) * V)])), [keep.length, V]) } : {}),
+      });
+      const [padded, packed] = [await run([0, 1, 2, 3, 4, 5]), await run([0, 1, 3])];
+      expect(packed.mlm_count.data[0]).toBe(3);
+      expect(packed.loss_sum.data[0]).toBeCloseTo(padded.loss_sum.data[0] as number, 5);
+      for (const name of Object.keys(grad.io.accumulate).filter((n) => n.startsWith('grad.'))) {
+        const [a, b] = [padded[name].data as Float32Array, packed[name].data as Float32Array];
+        const scale = a.reduce((m, x) => Math.max(m, Math.abs(x)), 1e-3);
+        a.forEach((x, i) => expect(Math.abs(b[i] - x) / scale).toBeLessThan(1e-5));
+      }
+    });
 
   test('logits (teacher): weights inside, logits at the masked positions', async () => {
     const t = compileStep({ kind: 'logits', config, shape, weights: randomWeights(config, 1) });
     expect(names(t.io.inputs)).toEqual(['input_ids', 'attention_mask', 'token_type_ids', 'masked_positions']);
-    expect(t.io.outputs).toEqual([{ name: 'logits', dtype: 'float32', shape: [B * M, V] }]);
+    expect(t.io.outputs).toEqual([{ name: 'logits', dtype: 'float32', shape: ['num_masked', V] }]);
     await ort.InferenceSession.create(t.bytes);
   });
 

@@ -104,6 +104,18 @@ describe('MlmBatchSource', () => {
     expect(Math.abs(kept / n - 0.9)).toBeLessThan(4 * Math.sqrt(0.09 / n));
   });
 
+  test('microBatch feeds only the scored slots, and one unscored slot when nothing is masked', () => {
+    const ids = Int32Array.from({ length: 4 * 8 }, (_, i) => (i % 8 === 0 ? 101 : i % 8 === 7 ? 102 : 2000 + i));
+    const mlm = maskBatch({ batchSize: 4, seqLen: 8, ids, attentionMask: new Uint8Array(32).fill(1) }, new Rng(5), { vocabSize: 30522, maxPredictions: 6 });
+    const f = microBatch(mlm, 0, 4);
+    const labels = Array.from(f.masked_labels.data as BigInt64Array, Number);
+    expect(labels).toEqual(Array.from(mlm.maskedLabels, Number).filter((y) => y !== -100));
+    expect(f.masked_positions.dims).toEqual([labels.length]);
+    const none = maskBatch({ batchSize: 2, seqLen: 8, ids: new Int32Array(16), attentionMask: new Uint8Array(16) }, new Rng(5), { vocabSize: 30522, maxPredictions: 6 });
+    const empty = microBatch(none, 0, 2);
+    expect([Array.from(empty.masked_positions.data as BigInt64Array, Number), Array.from(empty.masked_labels.data as BigInt64Array, Number)]).toEqual([[0], [-100]]);
+  });
+
   test('microBatch rebases positions into its own rows', () => {
     const ids = Int32Array.from({ length: 4 * 8 }, (_, i) => (i % 8 === 0 ? 101 : i % 8 === 7 ? 102 : 2000 + i));
     const mlm = maskBatch({ batchSize: 4, seqLen: 8, ids, attentionMask: new Uint8Array(32).fill(1) }, new Rng(5), { vocabSize: 30522, maxPredictions: 3 });
@@ -126,8 +138,10 @@ test('fixed validation feeds do not depend on the batch size', async () => {
   const a = fixedEvalFeeds(d, { ...o, batchSize: 3 });
   const b = fixedEvalFeeds(d, { ...o, batchSize: 8 });
   expect(a).toHaveLength(Math.ceil(d.length / 3));
-  for (const key of ['input_ids', 'masked_labels']) {
-    expect(flat(a, 3, key).slice(0, d.length * (key === 'input_ids' ? 16 : 5))).toEqual(flat(b, 8, key).slice(0, d.length * (key === 'input_ids' ? 16 : 5)));
-  }
+  expect(flat(a, 3, 'input_ids').slice(0, d.length * 16)).toEqual(flat(b, 8, 'input_ids').slice(0, d.length * 16));
+  // Only scored slots are fed: the same labels in the same order, whatever the batch size.
+  const scored = (feeds: ReturnType<typeof fixedEvalFeeds>) => flat(feeds, 0, 'masked_labels').filter((y) => y !== -100);
+  expect(scored(a).length).toBeGreaterThan(d.length);
+  expect(scored(a)).toEqual(scored(b));
   expect(fixedEvalFeeds(d, { ...o, batchSize: 3 })).toEqual(a);
 });
