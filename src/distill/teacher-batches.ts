@@ -5,8 +5,8 @@
  *
  * The teacher sees exactly the student's corrupted input ([MASK]/random/unchanged tokens), without dropout, as in
  * DistilBERT's distiller (`t_logits = self.teacher(input_ids=…, attention_mask=…)` under no_grad). It runs on the
- * main thread after the worker's step (drawAfterStep): overlapped, the teacher's session and the student's shared
- * the cores and both ran slower than in turn. Its logits are a pure function of the batch, so a resumed run
+ * main thread after the worker's step (afterStep; the masking runs during the step): overlapped, the teacher's
+ * session and the student's shared the cores and both ran slower than in turn. Its logits are a pure function of the batch, so a resumed run
  * recomputes the same ones.
  */
 import { f32, type WireFeeds } from '../runtime/wire.js';
@@ -23,14 +23,17 @@ export class DistillBatchSource implements BatchSource {
     readonly vocabSize: number,
   ) {}
 
-  readonly drawAfterStep = true;
-
   get tokensPerMicroBatch(): number {
     return this.inner.tokensPerMicroBatch;
   }
 
-  async next(k: number): Promise<WireFeeds[]> {
-    const batches = this.inner.next(k);
+  /** The masked batches, drawn during the student's step. */
+  next(k: number): WireFeeds[] {
+    return this.inner.next(k);
+  }
+
+  /** The teacher's logits, once the student's step is done. */
+  async afterStep(batches: WireFeeds[]): Promise<WireFeeds[]> {
     for (const feeds of batches) {
       const rows = feeds.masked_positions.dims[0];
       feeds[TEACHER_LOGITS] = f32(await this.teacher.run(feeds), [rows, this.vocabSize]);

@@ -48,15 +48,15 @@ import type { Schedule } from './schedule.js';
 /** Where the batches come from; its state must be JSON-safe and restore the exact same future batches. */
 export interface BatchSource {
   /**
-   * Feeds of the next step's `k` micro-batches (batch inputs and per-step randomness; no parameters). May be async
-   * (e.g. a teacher model's forward pass); it runs while the worker runs the previous step, unless drawAfterStep.
+   * Feeds of the next step's `k` micro-batches (batch inputs and per-step randomness; no parameters); drawn while
+   * the worker runs the previous step.
    */
   next(k: number): WireFeeds[] | Promise<WireFeeds[]>;
   /**
-   * The source runs a model of its own (a distillation teacher): drawn during the step, its session and the step's
-   * would contend for the same cores, which is slower than running the two in turn.
+   * Completes drawn feeds once the step before them is done: work that runs a model of its own (a distillation
+   * teacher's forward pass), whose session would contend with the step's for the same cores if run during it.
    */
-  readonly drawAfterStep?: boolean;
+  afterStep?(feeds: WireFeeds[]): Promise<WireFeeds[]>;
   /** Tokens in one micro-batch (B·T), for tokens/s. */
   readonly tokensPerMicroBatch: number;
   state(): unknown;
@@ -102,7 +102,8 @@ export interface TrainerOptions {
   stopAfter?: number;
   /**
    * Per-phase timing of every step in its metrics row (ms): profile_draw_ms (the next batch, main thread, overlapping
-   * the step unless the source draws after it), profile_wait_ms (waiting for the worker after that), profile_worker_{feed,session,outputs}_ms (in the
+   * the step), profile_wait_ms (waiting for the worker after that), profile_after_step_ms (the source's afterStep
+   * work, e.g. a teacher's forward pass, when it has some), profile_worker_{feed,session,outputs}_ms (in the
    * worker), profile_step_ms (the whole step, wall clock).
    */
   profile?: boolean;
@@ -285,7 +286,7 @@ export class Trainer extends EventEmitter {
         // 3. The loop. `feeds`/`drawn` are the next step's batch and the source state right after drawing it.
         const stoppedEarly = o.earlyStop !== undefined && best.since >= o.earlyStop; // a resumed run that had stopped
         const end = stoppedEarly ? start : Math.min(o.steps, o.stopAfter ?? o.steps);
-        let feeds = start < end ? await source.next(k) : [];
+        let feeds = start < end ? await complete(source, await source.next(k)) : [];
         let drawn = source.state();
         let t0 = performance.now();
         for (let step = start; step < end; ) {
@@ -293,7 +294,6 @@ export class Trainer extends EventEmitter {
           const running = this.runStep(feeds, lr, step + 1);
           running.catch(() => {}); // awaited below; if drawing the next batch throws first, that error is the one reported
           const stateAfter = drawn;
-          if (source.drawAfterStep) await running;
           const tDraw = performance.now();
           if (step + 1 < end) {
             feeds = await source.next(k); // overlaps with the step in the worker, unless it is done already
@@ -301,6 +301,8 @@ export class Trainer extends EventEmitter {
           }
           const tWait = performance.now();
           const out = await running;
+          const tAfter = performance.now();
+          if (step + 1 < end) feeds = await complete(source, feeds);
           step++;
           const t1 = performance.now();
           const row: StepRow = {
@@ -310,7 +312,7 @@ export class Trainer extends EventEmitter {
             grad_norm: out.gradNorm,
             ...out.ratios,
             tokens_per_s: (k * source.tokensPerMicroBatch * 1000) / Math.max(t1 - t0, 1e-3),
-            ...(o.profile ? profileRow(t0, tDraw, tWait, t1, runner.takeTiming()) : {}),
+            ...(o.profile ? profileRow({ t0, tDraw, tWait, tAfter, t1 }, runner.takeTiming(), !!source.afterStep) : {}),
           };
           this.trainedTokens += k * source.tokensPerMicroBatch;
           this.trainedMs += t1 - t0;
@@ -436,13 +438,17 @@ export class Trainer extends EventEmitter {
   }
 }
 
+/** Feeds the source has drawn, completed by its afterStep work (if any). */
+const complete = (source: BatchSource, feeds: WireFeeds[]): Promise<WireFeeds[]> | WireFeeds[] => (source.afterStep ? source.afterStep(feeds) : feeds);
+
 /** The --profile fields of a step row, rounded to 0.01 ms. */
-function profileRow(t0: number, tDraw: number, tWait: number, t1: number, worker: RunTiming): Record<string, number> {
+function profileRow(t: { t0: number; tDraw: number; tWait: number; tAfter: number; t1: number }, worker: RunTiming, afterStep: boolean): Record<string, number> {
   const r = (x: number) => Math.round(x * 100) / 100;
   return {
-    profile_step_ms: r(t1 - t0),
-    profile_draw_ms: r(tWait - tDraw),
-    profile_wait_ms: r(t1 - tWait),
+    profile_step_ms: r(t.t1 - t.t0),
+    profile_draw_ms: r(t.tWait - t.tDraw),
+    profile_wait_ms: r(t.tAfter - t.tWait),
+    ...(afterStep ? { profile_after_step_ms: r(t.t1 - t.tAfter) } : {}),
     profile_worker_feed_ms: r(worker.feed_ms),
     profile_worker_session_ms: r(worker.session_ms),
     profile_worker_outputs_ms: r(worker.outputs_ms),
