@@ -8,7 +8,10 @@
 //   npm run bench -- distill        env: BENCH_TEACHER=mini  BENCH_STUDENT=tiny  BENCH_STEPS=12  BENCH_THREADS=2  BENCH_B=16  BENCH_T=128
 //
 // Prints: {"bench":"distill","teacher":...,"student":...,"ms_per_step":...,"pretrain_ms_per_step":...,"teacher_overhead":...,
-//          "teacher_forward_ms" (the teacher alone, same shape),"vs_student_plus_teacher" (goal <= 1.1)}
+//          "teacher_forward_ms" (the teacher alone, same shape),"vs_student_plus_teacher" (goal <= 1.1),
+//          "student_session_ms"/"pretrain_session_ms" (the student's compiled step in each run, from --profile),
+//          "kd_loss_ms" (their gap: what the distillation loss adds), "teacher_in_run_ms" (the teacher after each step),
+//          "vs_student_distill_step_plus_teacher" (the step against its two compiled parts: the trainer's own overhead)}
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,11 +37,11 @@ const B = Number(process.env.BENCH_B ?? 16);
 const T = Number(process.env.BENCH_T ?? 128);
 const warm = 3;
 
-const medianMs = (out) => {
-  const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => 'loss' in r);
-  const ms = rows.slice(warm, -1).map((r) => (B * T * 1000) / r.tokens_per_s).sort((a, b) => a - b);
-  return ms[Math.floor(ms.length / 2)];
-};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Median ms/step of a run's timed steps, and the medians of its --profile phases. */
+const stepRows = (out) => readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => 'loss' in r).slice(warm, -1);
+const medianMs = (out) => median(stepRows(out).map((r) => (B * T * 1000) / r.tokens_per_s));
+const medianPhase = (out, key) => median(stepRows(out).map((r) => r[key]));
 
 /**
  * The teacher's forward pass alone, as distillation runs it: logits at the scored slots of a masked batch (15% of
@@ -70,17 +73,22 @@ try {
   await saveModelFolder(join(dir, 'teacher'), teacherConfig, initParams(teacherConfig, new Rng(1)), { writeExtraFiles: writeTokenizerFiles });
   const common = {
     train: 'datasets/prose.csv', steps: 1000, stopAfter: steps, batchSize: B, seqLen: T, lr: 5e-4, warmup: 0.06, schedule: 'linear',
-    weightDecay: 0.01, gradAccum: 1, evalEvery: 1000, saveEvery: 1000, seed: 1, threads,
+    weightDecay: 0.01, gradAccum: 1, evalEvery: 1000, saveEvery: 1000, seed: 1, threads, profile: true,
   };
   await distill({ ...common, teacher: join(dir, 'teacher'), studentPreset, out: join(dir, 'distill') });
   await pretrain({ ...common, preset: studentPreset, loss: 'ce', out: join(dir, 'pretrain') });
   const [d, p] = [medianMs(join(dir, 'distill')), medianMs(join(dir, 'pretrain'))];
   const teacherMs = await teacherForwardMs(teacherConfig, initParams(teacherConfig, new Rng(1)));
+  // The student's compiled step inside each run (worker session time): the distillation loss's own cost is the gap.
+  const [dSession, pSession] = [medianPhase(join(dir, 'distill'), 'profile_worker_session_ms'), medianPhase(join(dir, 'pretrain'), 'profile_worker_session_ms')];
+  const teacherInRun = medianPhase(join(dir, 'distill'), 'profile_after_step_ms');
   console.log(JSON.stringify({
     bench: 'distill', teacher: teacherPreset, student: studentPreset, batch_size: B, seq_len: T, threads, steps: steps - warm - 1,
     ms_per_step: +d.toFixed(1), tokens_per_s: Math.round((B * T * 1000) / d), pretrain_ms_per_step: +p.toFixed(1),
     teacher_overhead: +(d / p).toFixed(2), teacher_forward_ms: +teacherMs.toFixed(1),
     vs_student_plus_teacher: +(d / (p + teacherMs)).toFixed(3), goal: 'distill step <= 1.1x (student step + teacher forward)',
+    student_session_ms: +dSession.toFixed(1), pretrain_session_ms: +pSession.toFixed(1), kd_loss_ms: +(dSession - pSession).toFixed(1),
+    teacher_in_run_ms: +teacherInRun.toFixed(1), vs_student_distill_step_plus_teacher: +(d / (dSession + teacherMs)).toFixed(3),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   }));
 } finally {

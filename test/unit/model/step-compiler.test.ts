@@ -138,9 +138,12 @@ describe('compileStep', () => {
       const [padded, packed] = [await run([0, 1, 2, 3, 4, 5]), await run([0, 1, 3])];
       expect(packed.mlm_count.data[0]).toBe(3);
       expect(packed.loss_sum.data[0]).toBeCloseTo(padded.loss_sum.data[0] as number, 5);
-      for (const name of Object.keys(grad.io.accumulate).filter((n) => n.startsWith('grad.'))) {
+      // Relative to the largest gradient anywhere: a tensor whose true gradient is 0 (attention's key bias) holds
+      // rounding noise only.
+      const names = Object.keys(grad.io.accumulate).filter((n) => n.startsWith('grad.'));
+      const scale = Math.max(...names.map((n) => (padded[n].data as Float32Array).reduce((m, x) => Math.max(m, Math.abs(x)), 0)));
+      for (const name of names) {
         const [a, b] = [padded[name].data as Float32Array, packed[name].data as Float32Array];
-        const scale = a.reduce((m, x) => Math.max(m, Math.abs(x)), 1e-3);
         a.forEach((x, i) => expect(Math.abs(b[i] - x) / scale).toBeLessThan(1e-5));
       }
     });
